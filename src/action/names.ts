@@ -1,0 +1,42 @@
+/** Input and output names exactly as action.yml spells them (a test keeps the two in step). */
+export enum Input {
+  TenantId = 'tenant-id',
+  ClientId = 'client-id',
+  Organization = 'organization',
+  Environment = 'environment',
+  Resources = 'resources',
+  Audience = 'audience',
+  AuthorityHost = 'authority-host',
+  ExportEnv = 'export-env',
+  Scripts = 'scripts',
+  Run = 'run',
+  MaxParallel = 'max-parallel',
+  TimeoutMinutes = 'timeout-minutes',
+  FailFast = 'fail-fast',
+  Shard = 'shard',
+  WorkingDirectory = 'working-directory',
+  ModuleVersion = 'module-version',
+}
+
+export enum Output {
+  AccessToken = 'access-token',
+  ComplianceAccessToken = 'compliance-access-token',
+  GraphAccessToken = 'graph-access-token',
+  ExpiresOn = 'expires-on',
+  TenantId = 'tenant-id',
+  Organization = 'organization',
+  Environment = 'environment',
+  Results = 'results',
+  Matrix = 'matrix',
+}
+
+/** Variables exported to later steps with `export-env: true`, and given to workers. */
+export enum EnvVar {
+  AccessToken = 'EXO_ACCESS_TOKEN',
+  Organization = 'EXO_ORGANIZATION',
+  TenantId = 'EXO_TENANT_ID',
+  Environment = 'EXO_ENVIRONMENT',
+  ExpiresOn = 'EXO_EXPIRES_ON',
+  ComplianceAccessToken = 'IPPS_ACCESS_TOKEN',
+  GraphAccessToken = 'GRAPH_ACCESS_TOKEN',
+}

@@ -1,0 +1,25 @@
+import type { ExoTokens } from '../core/token.js';
+
+/** Lines describing minted tokens: claims only, never token text. */
+export function describeTokens(tokens: ExoTokens): string[] {
+  const lines: string[] = [];
+  for (const token of Object.values(tokens.tokens)) {
+    lines.push(
+      `${token.kind}: audience ${token.claims.audience ?? token.resource}, tenant ${token.claims.tenantId ?? '?'}, app ${token.claims.appId ?? '?'}, roles ${token.claims.roles.join(', ') || 'none'}, expires ${token.expiresOn.toISOString()}`,
+    );
+  }
+  return lines;
+}
+
+/** Rows for the job summary's token table (header first). */
+export function tokenSummaryRows(tokens: ExoTokens): string[][] {
+  return [
+    ['Resource', 'Audience', 'Roles', 'Expires (UTC)'],
+    ...Object.values(tokens.tokens).map((token) => [
+      token.kind,
+      token.claims.audience ?? token.resource,
+      token.claims.roles.join(', ') || 'none',
+      token.expiresOn.toISOString(),
+    ]),
+  ];
+}

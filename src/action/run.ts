@@ -1,0 +1,66 @@
+import * as core from '@actions/core';
+import { gitHubActionsSource } from '../core/assertion.js';
+import { errorMessage, ExoLoginError } from '../core/errors.js';
+import { closeIdleConnections } from '../core/http.js';
+import { ExoLoginSession } from '../core/token.js';
+import { parseInputs, type ActionInputs } from './inputs.js';
+import { Input } from './names.js';
+import { publishTokens } from './outputs.js';
+import { describeTokens, tokenSummaryRows } from './report.js';
+
+/** The action: validate inputs, mint tokens, publish them, then run workers if asked. */
+export async function run(): Promise<void> {
+  try {
+    const inputs = parseInputs((name: Input) => core.getInput(name));
+    const session = new ExoLoginSession({
+      tenantId: inputs.settings.tenantId,
+      clientId: inputs.settings.clientId,
+      environment: inputs.settings.environment,
+      resources: inputs.settings.resources.map((r) => `${r.kind}=${r.resource}`),
+      ...(inputs.settings.organization && { organization: inputs.settings.organization }),
+      audience: inputs.settings.audience,
+      authorityHost: inputs.settings.authorityHost,
+      assertion: gitHubActionsSource(process.env, { onRetry: (message) => core.info(message) }),
+      onSecret: (secret) => core.setSecret(secret),
+      onRetry: (message) => core.info(message),
+    });
+    const tokens = await core.group('Exchange Online token', async () => {
+      const minted = await session.mint();
+      const presented = session.presentedClaims();
+      core.info(
+        `GitHub OIDC token presented to ${inputs.settings.authorityHost}: issuer ${presented.issuer ?? '?'}, subject ${presented.subject ?? '?'}, audience ${presented.audience ?? '?'}`,
+      );
+      for (const line of describeTokens(minted)) core.info(line);
+      return minted;
+    });
+    for (const warning of tokens.warnings) core.warning(warning);
+    publishTokens(tokens, inputs.exportEnv);
+    await writeSummary(inputs, tokens);
+  } catch (error) {
+    // Known failures are one paragraph for the user; anything else is a bug worth its message.
+    core.setFailed(
+      error instanceof ExoLoginError
+        ? error.message
+        : `exo-login failed unexpectedly: ${errorMessage(error)}`,
+    );
+  } finally {
+    closeIdleConnections();
+  }
+}
+
+async function writeSummary(
+  inputs: ActionInputs,
+  tokens: Awaited<ReturnType<ExoLoginSession['mint']>>,
+): Promise<void> {
+  if (!process.env['GITHUB_STEP_SUMMARY']) return;
+  core.summary
+    .addHeading('Exchange Online', 3)
+    .addRaw(
+      `Tenant <code>${tokens.tenantId}</code>${tokens.organization ? ` (${tokens.organization})` : ''}, environment ${tokens.environment}, app <code>${inputs.settings.clientId}</code>.`,
+      true,
+    )
+    .addTable(
+      tokenSummaryRows(tokens).map((row, i) => (i === 0 ? row.map((data) => ({ data, header: true })) : row)),
+    );
+  await core.summary.write();
+}

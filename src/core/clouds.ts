@@ -1,0 +1,82 @@
+/**
+ * The one table of Exchange Online environments. Names are the values of
+ * `Connect-ExchangeOnline -ExchangeEnvironmentName` so users can copy them.
+ * Source: ../shared/docs/clouds.md (ExchangeOnlineManagement's environment table).
+ */
+export type EnvironmentName = 'O365Default' | 'O365USGovGCCHigh' | 'O365USGovDoD' | 'O365China';
+
+/** What a token can be requested for; each maps to one Entra resource per cloud. */
+export type ResourceKind = 'exchange' | 'compliance' | 'graph';
+
+export const RESOURCE_KINDS: readonly ResourceKind[] = ['exchange', 'compliance', 'graph'];
+
+export interface Cloud {
+  readonly name: EnvironmentName;
+  readonly description: string;
+  /** Entra authority host (no scheme). */
+  readonly authorityHost: string;
+  /** Audience Entra recommends for a GitHub federated credential in this cloud. */
+  readonly oidcAudience: string;
+  /** Entra resource (token audience) per kind; the scope is resource + '/.default'. */
+  readonly resources: Readonly<Record<ResourceKind, string>>;
+}
+
+export const CLOUDS: Readonly<Record<EnvironmentName, Cloud>> = {
+  O365Default: {
+    name: 'O365Default',
+    description: 'Commercial and GCC (moderate) tenants',
+    authorityHost: 'login.microsoftonline.com',
+    oidcAudience: 'api://AzureADTokenExchange',
+    resources: {
+      exchange: 'https://outlook.office365.com',
+      compliance: 'https://ps.compliance.protection.outlook.com',
+      graph: 'https://graph.microsoft.com',
+    },
+  },
+  O365USGovGCCHigh: {
+    name: 'O365USGovGCCHigh',
+    description: 'US Government GCC High',
+    authorityHost: 'login.microsoftonline.us',
+    oidcAudience: 'api://AzureADTokenExchangeUSGov',
+    resources: {
+      exchange: 'https://outlook.office365.us',
+      compliance: 'https://ps.compliance.protection.office365.us',
+      graph: 'https://graph.microsoft.us',
+    },
+  },
+  O365USGovDoD: {
+    name: 'O365USGovDoD',
+    description: 'US Government DoD',
+    authorityHost: 'login.microsoftonline.us',
+    oidcAudience: 'api://AzureADTokenExchangeUSGov',
+    resources: {
+      // The module's table says outlook-dod; some projects use outlook.office365.us. Overridable by URL.
+      exchange: 'https://outlook-dod.office365.us',
+      // Requests go to l5.ps.compliance…; the module strips "l5." for the token audience.
+      compliance: 'https://ps.compliance.protection.office365.us',
+      graph: 'https://dod-graph.microsoft.us',
+    },
+  },
+  O365China: {
+    name: 'O365China',
+    description: 'Microsoft 365 operated by 21Vianet',
+    authorityHost: 'login.chinacloudapi.cn',
+    oidcAudience: 'api://AzureADTokenExchangeChina',
+    resources: {
+      exchange: 'https://partner.outlook.cn',
+      compliance: 'https://ps.compliance.protection.partner.outlook.cn',
+      graph: 'https://microsoftgraph.chinacloudapi.cn',
+    },
+  },
+};
+
+export const ENVIRONMENT_NAMES = Object.keys(CLOUDS) as EnvironmentName[];
+
+/** The GitHub Actions OIDC issuer a federated credential must name. */
+export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
+
+/** Application (client) id of the "Office 365 Exchange Online" service principal that owns Exchange.ManageAsApp. */
+export const EXCHANGE_ONLINE_APP_ID = '00000002-0000-0ff1-ce00-000000000000';
+
+/** The application permission Connect-ExchangeOnline needs in an app-only token. */
+export const EXCHANGE_MANAGE_AS_APP_ROLE = 'Exchange.ManageAsApp';

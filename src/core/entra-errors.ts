@@ -1,0 +1,105 @@
+import { ExoLoginError } from './errors.js';
+import { audienceClaim, decodeJwtClaims, stringClaim } from './jwt.js';
+import { fixFor, TROUBLES, type TroubleKey } from './troubleshooting.js';
+
+/** Entra's OAuth error body (v2.0 endpoint). */
+export interface EntraErrorBody {
+  error: string;
+  error_description?: string;
+  error_codes?: number[];
+  timestamp?: string;
+  trace_id?: string;
+  correlation_id?: string;
+  error_uri?: string;
+}
+
+export function parseEntraError(body: string): EntraErrorBody | undefined {
+  try {
+    const parsed = JSON.parse(body) as Partial<EntraErrorBody> | null;
+    if (parsed && typeof parsed.error === 'string') return parsed as EntraErrorBody;
+  } catch {
+    // Gateways answer HTML; the caller reports the status instead.
+  }
+  return undefined;
+}
+
+/** First AADSTS code, from error_codes or the description. */
+export function entraCode(body: EntraErrorBody): number | undefined {
+  const first = body.error_codes?.[0];
+  if (typeof first === 'number') return first;
+  const match = /AADSTS(\d+)/.exec(body.error_description ?? '');
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+const CODE_TO_TROUBLE: Readonly<Record<number, TroubleKey>> = {
+  70021: 'federatedCredential',
+  700211: 'federatedCredential',
+  700212: 'federatedCredential',
+  700213: 'federatedCredential',
+  7002138: 'federatedCredential',
+  700016: 'applicationNotFound',
+  90002: 'tenantNotFound',
+  500011: 'resourceNotFound',
+  700024: 'assertionLifetime',
+  50196: 'throttled',
+};
+
+/** AADSTS codes that mean "try again later" even though the status may be 400. */
+export const TRANSIENT_ENTRA_CODES: ReadonlySet<number> = new Set([50196]);
+
+export function troubleForEntraError(body: EntraErrorBody): TroubleKey {
+  const code = entraCode(body);
+  const known = code === undefined ? undefined : CODE_TO_TROUBLE[code];
+  if (known) return known;
+  return 'invalidClient';
+}
+
+export interface EntraErrorContext {
+  clientId: string;
+  tenant: string;
+  environment: string;
+  authorityHost: string;
+  resource: string;
+  /** The federated token we presented; only its (non-secret) claims are read. */
+  assertion: string | undefined;
+  assertionSource: string;
+}
+
+/** The description without Entra's trailing Trace/Correlation/Timestamp lines, which are printed apart. */
+function headline(body: EntraErrorBody): string {
+  const text = (body.error_description ?? body.error).split(/\r?\n| Trace ID:/)[0] ?? body.error;
+  return text.trim();
+}
+
+/** One paragraph naming what went wrong, what GitHub presented, and the fix, with Entra's correlation id. */
+export function explainEntraError(
+  body: EntraErrorBody,
+  status: number,
+  ctx: EntraErrorContext,
+): ExoLoginError {
+  const key = troubleForEntraError(body);
+  const parts = [
+    `Entra ID refused the token request for ${ctx.resource} (HTTP ${status}, ${body.error}): ${headline(body)}`,
+  ];
+  if (key === 'federatedCredential') {
+    const claims = ctx.assertion === undefined ? undefined : decodeJwtClaims(ctx.assertion);
+    parts.push(
+      `${ctx.assertionSource} presented issuer '${stringClaim(claims, 'iss') ?? '?'}', subject '${stringClaim(claims, 'sub') ?? '?'}', audience '${audienceClaim(claims) ?? '?'}'. The app ${ctx.clientId} in tenant ${ctx.tenant} needs a federated credential with exactly these three values.`,
+    );
+  } else if (key === 'applicationNotFound' || key === 'tenantNotFound' || key === 'resourceNotFound') {
+    parts.push(
+      `Asked ${ctx.authorityHost} (environment ${ctx.environment}) about tenant ${ctx.tenant}, client ${ctx.clientId}.`,
+    );
+  } else if (key === 'invalidClient') {
+    parts.push(TROUBLES.invalidClient.cause);
+  }
+  parts.push(fixFor(key));
+  const ids = [
+    body.correlation_id && `Correlation ID: ${body.correlation_id}`,
+    body.trace_id && `Trace ID: ${body.trace_id}`,
+    body.timestamp && `Timestamp: ${body.timestamp}`,
+  ].filter(Boolean);
+  if (ids.length > 0) parts.push(`${ids.join(', ')}.`);
+  const code = entraCode(body);
+  return new ExoLoginError(parts.join(' '), code === undefined ? 'entra' : `AADSTS${code}`);
+}

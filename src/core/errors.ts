@@ -1,0 +1,55 @@
+/**
+ * Errors a user can act on. `message` is one paragraph that names what to change; front ends print it
+ * as-is (no stack trace).
+ */
+export class ExoLoginError extends Error {
+  override readonly name: string = 'ExoLoginError';
+  constructor(
+    message: string,
+    /** Stable identifier for tests and callers, e.g. 'input', 'oidc-permission', 'entra'. */
+    readonly code: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** An invalid input; raised before any request is sent. */
+export class InputError extends ExoLoginError {
+  override readonly name = 'InputError';
+  constructor(
+    readonly input: string,
+    detail: string,
+  ) {
+    super(`Input '${input}' ${detail}`, 'input');
+  }
+}
+
+/** A network-level failure (reset, timeout, DNS) that never produced an HTTP response. */
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  constructor(
+    message: string,
+    readonly url: string,
+    readonly errno: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An HTTP response with a non-2xx status, kept whole so callers can classify and explain it. */
+export class HttpStatusError extends Error {
+  override readonly name = 'HttpStatusError';
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly body: string,
+  ) {
+    super(`HTTP ${status} from ${url}`);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

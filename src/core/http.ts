@@ -1,0 +1,77 @@
+import { request, Agent } from 'node:https';
+import { TransportError } from './errors.js';
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers?: Readonly<Record<string, string>>;
+  body?: string;
+  timeoutMs: number;
+}
+
+export type HttpSend = (req: HttpRequest) => Promise<HttpResponse>;
+
+// Keep-alive lets a retry or a second resource reuse the TLS session instead of a new handshake.
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+/**
+ * One HTTPS exchange on node:https (cheaper to load than fetch/undici). No retries here: see retry.ts.
+ * The timeout covers the whole exchange, so a server that accepts and never answers cannot stall us.
+ */
+export const httpsSend: HttpSend = (req) =>
+  new Promise<HttpResponse>((resolve, reject) => {
+    const url = new URL(req.url);
+    if (url.protocol !== 'https:') {
+      reject(new TransportError(`refusing non-HTTPS URL ${redactUrl(url)}`, redactUrl(url), 'EPROTO'));
+      return;
+    }
+    const headers: Record<string, string> = { ...req.headers };
+    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+    const outgoing = request(url, { method: req.method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', (err) => {
+        fail(err);
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        const flat: Record<string, string> = {};
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    const fail = (err: Error & { code?: string }): void => {
+      clearTimeout(timer);
+      outgoing.destroy();
+      reject(
+        new TransportError(`${err.message} (${redactUrl(url)})`, redactUrl(url), err.code ?? 'EUNKNOWN'),
+      );
+    };
+    const timer = setTimeout(() => {
+      const err: Error & { code?: string } = new Error(`no response within ${req.timeoutMs} ms`);
+      err.code = 'ETIMEDOUT';
+      fail(err);
+    }, req.timeoutMs);
+    outgoing.on('error', fail);
+    outgoing.end(req.body);
+  });
+
+/** A URL fit for messages: no query string (the OIDC request URL's query is not secret, but keep logs tidy). */
+export function redactUrl(url: URL | string): string {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  return `${u.origin}${u.pathname}`;
+}
+
+/** Ends idle keep-alive sockets so a CLI or the action's process can exit promptly. */
+export function closeIdleConnections(): void {
+  agent.destroy();
+}

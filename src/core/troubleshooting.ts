@@ -1,0 +1,112 @@
+/**
+ * The one table of failures a user can hit and their fixes. Runtime errors quote it; TROUBLESHOOTING.md and
+ * the README's troubleshooting section are generated from it (npm run docs).
+ */
+export interface Trouble {
+  /** Anchor and stable id. */
+  id: string;
+  title: string;
+  /** What the user sees, or what it means. */
+  cause: string;
+  /** What to do, imperative. Plain text: it is printed in logs as well as rendered as markdown. */
+  fix: string;
+}
+
+const FEDERATED_FIX =
+  'Add a federated credential to the app registration (Certificates & secrets > Federated credentials > GitHub Actions deploying Azure resources, or `az ad app federated-credential create`) whose issuer, subject and audience equal the values GitHub presented, exactly and case-sensitively. Subjects look like repo:OWNER/REPO:ref:refs/heads/main, repo:OWNER/REPO:environment:NAME or repo:OWNER/REPO:pull_request; repositories created or renamed after 2026-07-15 present immutable subjects such as repo:OWNER@ID/REPO@ID:…. A new credential can take a minute to propagate.';
+
+export const TROUBLES = {
+  idTokenPermission: {
+    id: 'id-token-permission',
+    title: 'No GitHub OIDC token (missing `id-token: write`)',
+    cause:
+      'ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set, so the job cannot ask GitHub for an ID token.',
+    fix: "Give the job `permissions: id-token: write` (and `contents: read` if it checks out code). A job-level `permissions:` block replaces the workflow-level one, so add it where the job's permissions are set. Pull requests from forks never get an ID token; run such jobs on `pull_request_target` only with care, or skip them.",
+  },
+  idTokenRequest: {
+    id: 'id-token-request',
+    title: 'GitHub refused the ID token request',
+    cause: 'The OIDC token service answered with an error status.',
+    fix: 'Re-run the job: the request token is only valid while the job runs. If it persists, check https://www.githubstatus.com and that the `audience` input is a plain string.',
+  },
+  federatedCredential: {
+    id: 'federated-credential',
+    title: 'No matching federated credential (AADSTS70021, AADSTS700211, AADSTS700213, AADSTS7002138)',
+    cause:
+      'Entra found no federated identity credential on the app whose issuer, subject and audience match the GitHub ID token. AADSTS700211 names the issuer, AADSTS700213 the subject, AADSTS7002138 a subject that differs only in case.',
+    fix: FEDERATED_FIX,
+  },
+  applicationNotFound: {
+    id: 'application-not-found',
+    title: 'Application not found in the tenant (AADSTS700016)',
+    cause: 'No app with this client ID exists in the tenant Entra was asked about.',
+    fix: "Check `client-id` (the Application (client) ID on the app's Overview page, not the object ID or a secret ID), `tenant-id`, and `environment`: a GCC High or 21Vianet app only exists in its own cloud.",
+  },
+  tenantNotFound: {
+    id: 'tenant-not-found',
+    title: 'Tenant not found (AADSTS90002)',
+    cause: 'Entra does not know this tenant ID or domain in this cloud.',
+    fix: 'Check `tenant-id` (Directory (tenant) ID GUID or the *.onmicrosoft.com domain) and `environment`: a GCC High tenant is not in the public cloud (use O365USGovGCCHigh); a 21Vianet tenant needs O365China.',
+  },
+  resourceNotFound: {
+    id: 'resource-not-found',
+    title: 'Resource not found in the tenant (AADSTS500011)',
+    cause:
+      'The requested service (Exchange Online, Security & Compliance or Graph) has no service principal in the tenant.',
+    fix: 'Check `environment` (each cloud has its own resource URLs) and that the tenant has Exchange Online. For a cloud whose URL differs, override it with `resources: exchange=https://…`.',
+  },
+  assertionLifetime: {
+    id: 'assertion-lifetime',
+    title: 'Client assertion outside its valid time range (AADSTS700024)',
+    cause: 'The GitHub ID token had expired (it lives about five minutes) or the clocks disagree.',
+    fix: 'Re-run: exo-login fetches a fresh ID token whenever the cached one has under a minute left, so this points at clock skew on a self-hosted runner (sync it with NTP) or a token passed in from elsewhere.',
+  },
+  invalidClient: {
+    id: 'invalid-client',
+    title: 'Entra rejected the client',
+    cause:
+      'Entra answered invalid_client or unauthorized_client for another reason (disabled app, assertion not accepted).',
+    fix: 'Read the AADSTS code in the message and look it up at https://login.microsoftonline.com/error?code=NNNN. Check that the app is enabled and that the federated credential belongs to this app (or this user-assigned managed identity).',
+  },
+  throttled: {
+    id: 'throttled',
+    title: 'Throttled or server error (HTTP 429, 5xx, AADSTS50196)',
+    cause:
+      'Entra or GitHub asked us to slow down or failed on its side. exo-login retries with backoff and honours Retry-After.',
+    fix: 'If retries ran out, re-run later. Many parallel jobs against one tenant can be throttled: lower the matrix `max-parallel`.',
+  },
+  network: {
+    id: 'network',
+    title: 'Network failure (reset, timeout, DNS)',
+    cause: 'The request never got an HTTP answer after all retries.',
+    fix: 'Check that the runner reaches the Entra host (proxies: HTTPS_PROXY is not used by exo-login; allow the host directly) and that `authority-host`, if set, is right.',
+  },
+  missingRole: {
+    id: 'missing-exchange-manage-as-app',
+    title: 'Token has no Exchange.ManageAsApp role',
+    cause:
+      'The access token carries no `Exchange.ManageAsApp` in its roles claim, so Connect-ExchangeOnline will fail with an authorization error.',
+    fix: 'In the app registration: API permissions > Add a permission > APIs my organization uses > Office 365 Exchange Online (00000002-0000-0ff1-ce00-000000000000) > Application permissions > Exchange.ManageAsApp, then Grant admin consent. Also assign the service principal an Entra role such as Exchange Administrator (or Global Reader for read-only audits).',
+  },
+  exchangeRoleMissing: {
+    id: 'exchange-403',
+    title: 'Connect-ExchangeOnline fails with 403 although the token looks right',
+    cause: 'The app has Exchange.ManageAsApp but its service principal holds no Entra role.',
+    fix: 'Assign the service principal an Entra role (Exchange Administrator, Compliance Administrator, or Global Reader for read-only audits) in Entra ID > Roles and administrators. Role assignments can take up to an hour to apply.',
+  },
+  tokenAcrossJobs: {
+    id: 'token-across-jobs',
+    title: 'The token output is empty in another job',
+    cause:
+      'The runner drops job outputs that contain a masked value ("Skip output … since it may contain secret").',
+    fix: 'Run exo-login in every job that needs a token (each matrix job mints its own, in about a tenth of a second), or run the work inside the same job with `scripts` / `run`.',
+  },
+} as const satisfies Record<string, Trouble>;
+
+export type TroubleKey = keyof typeof TROUBLES;
+
+/** "Fix: …  See TROUBLESHOOTING.md#id" suffix for a runtime message. */
+export function fixFor(key: TroubleKey): string {
+  const trouble: Trouble = TROUBLES[key];
+  return `Fix: ${trouble.fix} (See TROUBLESHOOTING.md#${trouble.id}.)`;
+}
