@@ -151,17 +151,15 @@ export function tokenFileSource(path: string, variable = 'AZURE_FEDERATED_TOKEN_
 export function envVarSource(name: string, env: NodeJS.ProcessEnv): FederatedTokenSource {
   return {
     description: `environment variable ${name}`,
-    getToken() {
+    async getToken() {
       const value = env[name]?.trim();
       if (!value) {
-        return Promise.reject(
-          new ExoLoginError(
-            `The environment variable ${name} that should hold the federated token is empty or unset.`,
-            'token-env',
-          ),
+        throw new ExoLoginError(
+          `The environment variable ${name} that should hold the federated token is empty or unset.`,
+          'token-env',
         );
       }
-      return Promise.resolve(requireJwt(value, `the environment variable ${name}`));
+      return requireJwt(value, `the environment variable ${name}`);
     },
   };
 }

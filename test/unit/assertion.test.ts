@@ -1,0 +1,79 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  CachedAssertion,
+  envVarSource,
+  gitHubActionsSource,
+  tokenFileSource,
+  type FederatedTokenSource,
+} from '../../src/core/assertion.js';
+import { ExoLoginError } from '../../src/core/errors.js';
+
+function jwt(exp: number, n = 0): string {
+  const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'RS256' })}.${part({ exp, n })}.c2ln`;
+}
+
+describe('CachedAssertion', () => {
+  it('shares one fetch among concurrent callers and reuses a fresh token', async () => {
+    let now = 1_000_000_000_000;
+    let fetches = 0;
+    const secrets: string[] = [];
+    const source: FederatedTokenSource = {
+      description: 'test',
+      getToken: async () => {
+        fetches++;
+        await new Promise((r) => setTimeout(r, 5));
+        return jwt(now / 1000 + 300, fetches);
+      },
+    };
+    const cached = new CachedAssertion(
+      source,
+      'aud',
+      (s) => secrets.push(s),
+      () => now,
+    );
+    const [a, b, c] = await Promise.all([cached.get(), cached.get(), cached.get()]);
+    expect(a).toBe(b);
+    expect(b).toBe(c);
+    expect(fetches).toBe(1);
+    now += 200_000; // 100 s left: still fresh
+    expect(await cached.get()).toBe(a);
+    now += 50_000; // 50 s left: under the one-minute margin
+    const d = await cached.get();
+    expect(d).not.toBe(a);
+    expect(fetches).toBe(2);
+    expect(secrets).toEqual([a, d]);
+  });
+});
+
+describe('sources', () => {
+  it('explains a missing id-token permission', () => {
+    expect(() => gitHubActionsSource({})).toThrow(ExoLoginError);
+    expect(() => gitHubActionsSource({})).toThrow(/permissions: id-token: write/);
+    expect(() => gitHubActionsSource({})).toThrow(/forks/);
+  });
+  it('reads a token file on each use', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'exo-'));
+    const file = join(dir, 'token');
+    await writeFile(file, `${jwt(1)}\n`);
+    const source = tokenFileSource(file);
+    expect(await source.getToken('aud')).toBe(jwt(1));
+    await writeFile(file, jwt(2));
+    expect(await source.getToken('aud')).toBe(jwt(2));
+    await expect(tokenFileSource(join(dir, 'missing')).getToken('aud')).rejects.toThrow(
+      /ENOENT.*AZURE_FEDERATED_TOKEN_FILE/,
+    );
+  });
+  it('reads an environment variable and refuses non-JWTs', async () => {
+    await expect(envVarSource('GITLAB_OIDC', { GITLAB_OIDC: jwt(1) }).getToken('a')).resolves.toBe(jwt(1));
+    await expect(envVarSource('GITLAB_OIDC', {}).getToken('a')).rejects.toThrow(
+      /GITLAB_OIDC .* empty or unset/,
+    );
+    await expect(envVarSource('GITLAB_OIDC', { GITLAB_OIDC: 'secret' }).getToken('a')).rejects.toThrow(
+      /does not hold a JWT/,
+    );
+  });
+});
