@@ -29,14 +29,3 @@ export enum Output {
   Results = 'results',
   Matrix = 'matrix',
 }
-
-/** Variables exported to later steps with `export-env: true`, and given to workers. */
-export enum EnvVar {
-  AccessToken = 'EXO_ACCESS_TOKEN',
-  Organization = 'EXO_ORGANIZATION',
-  TenantId = 'EXO_TENANT_ID',
-  Environment = 'EXO_ENVIRONMENT',
-  ExpiresOn = 'EXO_EXPIRES_ON',
-  ComplianceAccessToken = 'IPPS_ACCESS_TOKEN',
-  GraphAccessToken = 'GRAPH_ACCESS_TOKEN',
-}

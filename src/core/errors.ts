@@ -21,8 +21,14 @@ export class InputError extends ExoLoginError {
     readonly input: string,
     detail: string,
   ) {
-    super(`Input '${input}' ${detail}`, 'input');
+    super(`${describeInput(input)} ${detail}`, 'input');
   }
+}
+
+/** "Input 'tenant-id'" for the action and library, "Option --tenant-id" for the CLI. */
+function describeInput(input: string): string {
+  if (input.startsWith('-')) return `Option ${input}`;
+  return `Input '${input}'`;
 }
 
 /** A network-level failure (reset, timeout, DNS) that never produced an HTTP response. */

@@ -42,7 +42,7 @@ describe('tenant and client ids', () => {
       /^Input 'client-id' must be the application \(client\) ID/,
     );
     expect(inputError(() => parseClientId('', '--client-id')).message).toMatch(
-      /^Input '--client-id' is required/,
+      /^Option --client-id is required/,
     );
   });
   it('tells domains from other strings', () => {
