@@ -1,9 +1,4 @@
-import {
-  ConfidentialClientApplication,
-  LogLevel,
-  type INetworkModule,
-  type NetworkResponse,
-} from '@azure/msal-node';
+import type { INetworkModule, NetworkResponse } from '@azure/msal-node';
 import { CachedAssertion, classifyHttpFailure, type FederatedTokenSource } from './assertion.js';
 import { CLOUDS, EXCHANGE_MANAGE_AS_APP_ROLE, type EnvironmentName, type ResourceKind } from './clouds.js';
 import { entraCode, explainEntraError, parseEntraError, TRANSIENT_ENTRA_CODES } from './entra-errors.js';
@@ -22,6 +17,10 @@ import {
   parseTenantId,
   type ResourceRequest,
 } from './validate.js';
+
+type Msal = typeof import('@azure/msal-node');
+let msalModule: Promise<Msal> | undefined;
+const loadMsal = (): Promise<Msal> => (msalModule ??= import('@azure/msal-node'));
 
 /** Claims of an access token that are safe to print. */
 export interface TokenClaims {
@@ -228,7 +227,10 @@ export class ExoLoginSession {
 
   private async mintAll(): Promise<ExoTokens> {
     const { settings } = this;
-    const minted = await Promise.all(settings.resources.map((request) => this.mintOne(request)));
+    // Ask for the federated token first and load MSAL while that request is in flight: MSAL is most of the
+    // code to compile, and the request is mostly waiting for the network. The callback below reuses the token.
+    const [msal] = await Promise.all([loadMsal(), this.assertion.get()]);
+    const minted = await Promise.all(settings.resources.map((request) => this.mintOne(msal, request)));
     const tokens: Partial<Record<ResourceKind, AccessToken>> = {};
     const warnings: string[] = [];
     for (const token of minted) {
@@ -250,7 +252,7 @@ export class ExoLoginSession {
     };
   }
 
-  private async mintOne(request: ResourceRequest): Promise<AccessToken> {
+  private async mintOne(msal: Msal, request: ResourceRequest): Promise<AccessToken> {
     const { settings, options } = this;
     const send = options.send ?? httpsSend;
     const timeoutMs = options.timeoutMs ?? 15_000;
@@ -297,7 +299,7 @@ export class ExoLoginSession {
         last = {};
         // A fresh MSAL instance per attempt: MSAL caches a throttle entry after 429/5xx and would fail the
         // retry without sending it. The assertion callback runs per attempt, so an aged ID token is replaced.
-        const app = new ConfidentialClientApplication({
+        const app = new msal.ConfidentialClientApplication({
           auth: {
             clientId: settings.clientId,
             authority,
@@ -308,7 +310,7 @@ export class ExoLoginSession {
           system: {
             networkClient,
             loggerOptions: {
-              logLevel: LogLevel.Error,
+              logLevel: msal.LogLevel.Error,
               piiLoggingEnabled: false,
               loggerCallback: () => undefined,
             },

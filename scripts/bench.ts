@@ -1,0 +1,123 @@
+/**
+ * `npm run bench`: the action's whole-process time on the local emulator, as ratios against baselines measured
+ * in the same run (these machines are noisy): `node -e 0`, and a plain unbundled msal-node script doing the same
+ * flow (scripts/bench/plain-msal.mjs). Runs are interleaved; medians are compared. Peak RSS from GNU time.
+ * Then the worker runner's overhead (scripts/bench-workers.ts).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmulator } from '../test/emulator/index.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 15);
+const TIME = '/usr/bin/time';
+const haveTime = existsSync(TIME);
+
+const emulator = await startEmulator();
+const dir = await mkdtemp(join(tmpdir(), 'exo-bench-'));
+const output = join(dir, 'output');
+const baseEnv: Record<string, string> = {
+  PATH: process.env['PATH'] ?? '',
+  HOME: process.env['HOME'] ?? '',
+  ...emulator.env,
+  GITHUB_ACTIONS: 'true',
+  GITHUB_OUTPUT: output,
+  GITHUB_ENV: join(dir, 'env'),
+  GITHUB_STATE: join(dir, 'state'),
+  RUNNER_TEMP: dir,
+  'INPUT_TENANT-ID': emulator.tenantId,
+  'INPUT_CLIENT-ID': emulator.clientId,
+  'INPUT_AUTHORITY-HOST': emulator.authorityHost,
+  INPUT_ENVIRONMENT: 'O365Default',
+  INPUT_RESOURCES: 'exchange',
+  'INPUT_EXPORT-ENV': 'false',
+  'INPUT_MAX-PARALLEL': '3',
+  'INPUT_TIMEOUT-MINUTES': '30',
+  'INPUT_FAIL-FAST': 'false',
+};
+
+interface Subject {
+  name: string;
+  args: string[];
+  checkOutput: boolean;
+}
+const subjects: Subject[] = [
+  { name: 'node -e 0', args: ['-e', '0'], checkOutput: false },
+  { name: 'exo-login (dist/index.js)', args: [join(ROOT, 'dist/index.js')], checkOutput: true },
+  { name: 'plain msal-node script', args: [join(ROOT, 'scripts/bench/plain-msal.mjs')], checkOutput: true },
+];
+
+async function once(subject: Subject): Promise<{ ms: number; rssKb: number | undefined }> {
+  await writeFile(output, '');
+  const command = haveTime ? TIME : process.execPath;
+  const args = haveTime ? ['-f', 'RSS_KB=%M', process.execPath, ...subject.args] : subject.args;
+  const started = performance.now();
+  const child = spawn(command, args, { env: baseEnv, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const ms = performance.now() - started;
+  if (code !== 0) throw new Error(`${subject.name} exited ${code}: ${stdout}${stderr}`);
+  if (subject.checkOutput) {
+    const { readFile } = await import('node:fs/promises');
+    if (!(await readFile(output, 'utf8')).includes('access-token<<'))
+      throw new Error(`${subject.name} set no access-token`);
+  }
+  const rss = /RSS_KB=(\d+)/.exec(stderr)?.[1];
+  return { ms, rssKb: rss === undefined ? undefined : Number(rss) };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+};
+
+// Warm the OS file cache and the emulator's TLS once per subject before measuring.
+for (const subject of subjects) await once(subject);
+emulator.reset();
+const times = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+const rss = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+for (let round = 0; round < rounds; round++) {
+  for (const subject of subjects) {
+    const result = await once(subject);
+    times.get(subject.name)?.push(result.ms);
+    if (result.rssKb !== undefined) rss.get(subject.name)?.push(result.rssKb);
+  }
+}
+const counts = emulator.counts();
+await emulator.close();
+await rm(dir, { recursive: true, force: true });
+
+const med = (name: string): number => median(times.get(name) ?? []);
+const peakMiB = (name: string): string => {
+  const values = rss.get(name) ?? [];
+  return values.length ? `${(Math.max(...values) / 1024).toFixed(1)} MiB` : 'n/a';
+};
+const action = subjects[1]?.name ?? '';
+const node0 = subjects[0]?.name ?? '';
+const plain = subjects[2]?.name ?? '';
+console.log(`node ${process.version}, ${rounds} interleaved rounds, medians:`);
+for (const subject of subjects) {
+  console.log(
+    `  ${subject.name.padEnd(28)} ${med(subject.name).toFixed(1).padStart(7)} ms   peak RSS ${peakMiB(subject.name)}`,
+  );
+}
+console.log(`emulator requests during the measured rounds: ${JSON.stringify(counts)} (${rounds * 2} runs)`);
+console.log(`action vs plain msal-node script: ${(med(action) / med(plain)).toFixed(2)}x (target <= 0.45x)`);
+console.log(`action vs node -e 0:              ${(med(action) / med(node0)).toFixed(2)}x`);
+console.log(`action above node -e 0:           ${(med(action) - med(node0)).toFixed(1)} ms`);
+
+if (!process.argv.includes('--no-workers')) {
+  const workers = spawnSync(process.execPath, [join(ROOT, 'scripts/bench-workers.ts')], {
+    stdio: 'inherit',
+    cwd: ROOT,
+  });
+  process.exitCode = workers.status ?? 1;
+}
