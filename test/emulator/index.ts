@@ -379,7 +379,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (byIssuer.length === 0) return fail(ENTRA.issuerNoMatch(iss));
     // Entra fetches the issuer's keys (GitHub's JWKS); here the only key GitHub signs with is ours.
     if (iss !== state.idToken.issuer || !verifySignature(jwt, githubKey.publicKey)) {
-      return fail(ENTRA.signatureInvalid(String(jwt.header['kid'] ?? '')));
+      return fail(ENTRA.signatureInvalid(typeof jwt.header['kid'] === 'string' ? jwt.header['kid'] : ''));
     }
     const bySubject = byIssuer.filter((c) => c.subject === sub);
     if (bySubject.length === 0) {
