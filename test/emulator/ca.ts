@@ -1,6 +1,6 @@
 /** A throwaway test CA and a server certificate for localhost/127.0.0.1, made with the openssl CLI. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,6 +17,12 @@ let cached: TestCa | undefined;
 /** One CA per process: generating keys costs tens of milliseconds, and tests start many emulators. */
 export function testCa(): TestCa {
   if (cached) return cached;
+  // vitest's global setup makes the CA before test processes start, so NODE_EXTRA_CA_CERTS can name it.
+  const shared = process.env['EXO_EMULATOR_CA_DIR'];
+  if (shared && existsSync(join(shared, 'server.pem'))) {
+    cached = load(shared);
+    return cached;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'exo-emulator-ca-'));
   const file = (name: string): string => join(dir, name);
   const openssl = (...args: string[]): void => {
@@ -58,13 +64,17 @@ export function testCa(): TestCa {
     '-extfile',
     file('ext.cnf'),
   );
-  cached = {
-    dir,
-    caFile: file('ca.pem'),
-    ca: readFileSync(file('ca.pem'), 'utf8'),
-    key: readFileSync(file('server.key'), 'utf8'),
-    cert: readFileSync(file('server.pem'), 'utf8'),
-  };
+  cached = load(dir);
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return cached;
+}
+
+function load(dir: string): TestCa {
+  return {
+    dir,
+    caFile: join(dir, 'ca.pem'),
+    ca: readFileSync(join(dir, 'ca.pem'), 'utf8'),
+    key: readFileSync(join(dir, 'server.key'), 'utf8'),
+    cert: readFileSync(join(dir, 'server.pem'), 'utf8'),
+  };
 }

@@ -1,0 +1,11 @@
+/**
+ * Makes the emulator's test CA once, before vitest forks its test processes, and points NODE_EXTRA_CA_CERTS at
+ * it: Node reads that variable only at start-up, and in-process library tests use Node's default trust store.
+ */
+import { testCa } from './emulator/ca.ts';
+
+export default function setup(): void {
+  const ca = testCa();
+  process.env['EXO_EMULATOR_CA_DIR'] = ca.dir;
+  process.env['NODE_EXTRA_CA_CERTS'] = ca.caFile;
+}

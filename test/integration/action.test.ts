@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { defaultTenant, startEmulator, type Emulator } from '../emulator/index.ts';
+import { errorAnnotation, leaks, runAction, type ActionRun } from './runner.ts';
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  emulator.reset();
+});
+
+function run(
+  inputs: Record<string, string> = {},
+  env: Record<string, string | undefined> = {},
+): Promise<ActionRun> {
+  return runAction({
+    inputs: {
+      'tenant-id': emulator.domain,
+      'client-id': emulator.clientId,
+      'authority-host': emulator.authorityHost,
+      ...inputs,
+    },
+    env: { ...emulator.env, ...env },
+  });
+}
+
+/** Every secret the run minted: the access tokens it output and the ID token(s) it asked to mask. */
+function secretsOf(result: ActionRun): string[] {
+  const tokens = ['access-token', 'compliance-access-token', 'graph-access-token']
+    .map((name) => result.outputs[name])
+    .filter((v): v is string => v !== undefined);
+  return [...new Set([...tokens, ...result.masks])];
+}
+
+describe('exo-login action on the emulator, run as the runner runs it', () => {
+  it('mints an Exchange token with one OIDC and one Entra request, masked before anything else', async () => {
+    const result = await run();
+    expect(result.code, result.stdout).toBe(0);
+    const token = result.outputs['access-token'] ?? '';
+    const claims = emulator.verifyAccessToken(token);
+    expect(claims['aud']).toBe('https://outlook.office365.com');
+    expect(claims['roles']).toEqual(['Exchange.ManageAsApp']);
+    expect(result.outputs['tenant-id']).toBe(emulator.tenantId);
+    expect(result.outputs['organization']).toBe('contoso.onmicrosoft.com');
+    expect(result.outputs['environment']).toBe('O365Default');
+    expect(result.outputs['expires-on']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(new Date(result.outputs['expires-on'] ?? '').getTime()).toBe((claims['exp'] as number) * 1000);
+    expect(result.outputs['compliance-access-token']).toBeUndefined();
+    expect(emulator.counts()).toEqual({ oidc: 1, token: 1, discovery: 0, other: 0 });
+    // The ID token and the access token are both masked, and neither appears anywhere else.
+    expect(result.masks).toHaveLength(2);
+    expect(result.masks).toContain(token);
+    expect(leaks(result, secretsOf(result))).toEqual([]);
+    // The first add-mask comes before any other output line.
+    expect(result.stdout.split('\n').filter((l) => !l.startsWith('::group::'))[0]).toMatch(/^::add-mask::/);
+    expect(result.summary).toContain('Exchange.ManageAsApp');
+    expect(result.summary).toContain(emulator.tenantId);
+    expect(result.exported).toEqual({});
+    expect(result.stdout).toContain('subject repo:octo-org/exo-audit:ref:refs/heads/main');
+  });
+
+  it('shares one ID token among concurrent requests for several resources', async () => {
+    // Each token request is held 400 ms: only concurrent requests all start before the first one ends.
+    emulator.injectFaults(
+      'token',
+      [400, 400, 400].map((ms) => ({ kind: 'delay' as const, ms })),
+    );
+    const result = await run({ resources: 'exchange\ncompliance, graph', 'export-env': 'true' });
+    expect(result.code, result.stdout).toBe(0);
+    expect(emulator.counts()).toEqual({ oidc: 1, token: 3, discovery: 0, other: 0 });
+    const tokenRequests = emulator.requests.filter((r) => r.endpoint === 'token');
+    // Concurrent: every token request started before the first one finished.
+    const firstEnd = Math.min(...tokenRequests.map((r) => r.end));
+    expect(tokenRequests.every((r) => r.start <= firstEnd)).toBe(true);
+    expect(emulator.verifyAccessToken(result.outputs['compliance-access-token'] ?? '')['aud']).toBe(
+      'https://ps.compliance.protection.outlook.com',
+    );
+    expect(emulator.verifyAccessToken(result.outputs['graph-access-token'] ?? '')['aud']).toBe(
+      'https://graph.microsoft.com',
+    );
+    expect(result.exported['EXO_ACCESS_TOKEN']).toBe(result.outputs['access-token']);
+    expect(result.exported['IPPS_ACCESS_TOKEN']).toBe(result.outputs['compliance-access-token']);
+    expect(result.exported['GRAPH_ACCESS_TOKEN']).toBe(result.outputs['graph-access-token']);
+    expect(result.exported['EXO_ORGANIZATION']).toBe('contoso.onmicrosoft.com');
+    expect(result.exported['EXO_TENANT_ID']).toBe(emulator.tenantId);
+    expect(result.exported['EXO_ENVIRONMENT']).toBe('O365Default');
+    expect(result.masks).toHaveLength(4);
+    expect(leaks(result, secretsOf(result))).toEqual([]);
+    // Graph has no Exchange role to check; the Exchange and compliance tokens have theirs: no warning.
+    expect(result.stdout).not.toContain('::warning::');
+  });
+
+  it('explains a missing id-token: write permission and sends nothing', async () => {
+    const result = await run(
+      {},
+      { ACTIONS_ID_TOKEN_REQUEST_URL: undefined, ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined },
+    );
+    expect(result.code).toBe(1);
+    const message = errorAnnotation(result) ?? '';
+    expect(message).toContain('permissions: id-token: write');
+    expect(message).toContain('job-level `permissions:` block replaces');
+    expect(message).toContain('forks');
+    expect(message).not.toMatch(/\n\s+at /);
+    expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
+  });
+
+  it.each([
+    ['tenant-id', 'not a tenant', /^Input 'tenant-id' must be a GUID/],
+    ['client-id', 'contoso', /^Input 'client-id' must be the application \(client\) ID/],
+    ['environment', 'AzureCloud', /^Input 'environment' must be one of O365Default/],
+    ['resources', 'exchange,sharepoint', /^Input 'resources' accepts exchange, compliance, graph/],
+    [
+      'organization',
+      '8c3d2b5e-7a1f-4e6b-9d0c-2f4a6b8e1c3d',
+      /^Input 'organization' must be the tenant's initial domain/,
+    ],
+    ['export-env', 'yes', /^Input 'export-env' must be true or false/],
+    ['authority-host', 'http://login.example', /^Input 'authority-host' must use HTTPS/],
+    ['max-parallel', '0', /^Input 'max-parallel' must be a whole number from 1 to 64/],
+    ['timeout-minutes', '-1', /^Input 'timeout-minutes' must be a number of minutes/],
+    ['shard', '5/4', /^Input 'shard' must be i\/n/],
+  ])('rejects %s=%j with a one-line error naming it, before any request', async (input, value, pattern) => {
+    const result = await run({ [input]: value });
+    expect(result.code).toBe(1);
+    const message = errorAnnotation(result) ?? '';
+    expect(message).toMatch(pattern);
+    expect(message).not.toContain('\n');
+    expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
+  });
+
+  it('rejects a missing required input', async () => {
+    const result = await run({}, { 'INPUT_CLIENT-ID': undefined });
+    expect(errorAnnotation(result)).toMatch(/^Input 'client-id' is required/);
+  });
+
+  it('prints what GitHub presented when no federated credential matches (AADSTS70021), without retrying', async () => {
+    emulator.idToken = { ...emulator.idToken, subject: 'repo:octo-org/exo-audit:environment:production' };
+    const result = await run();
+    expect(result.code).toBe(1);
+    const message = errorAnnotation(result) ?? '';
+    expect(message).toContain('AADSTS70021');
+    expect(message).toContain("subject 'repo:octo-org/exo-audit:environment:production'");
+    expect(message).toContain("issuer 'https://token.actions.githubusercontent.com'");
+    expect(message).toContain("audience 'api://AzureADTokenExchange'");
+    expect(message).toContain(`app ${emulator.clientId}`);
+    const correlation = emulator.requests.find((r) => r.endpoint === 'token')?.correlationId ?? 'missing';
+    expect(message).toContain(`Correlation ID: ${correlation}`);
+    expect(message).toContain('TROUBLESHOOTING.md#federated-credential');
+    expect(emulator.counts().token).toBe(1);
+    expect(leaks(result, result.masks)).toEqual([]);
+  });
+
+  it('explains a case-only subject mismatch (AADSTS7002138)', async () => {
+    emulator.idToken = { ...emulator.idToken, subject: 'repo:Octo-Org/exo-audit:ref:refs/heads/main' };
+    const message = errorAnnotation(await run()) ?? '';
+    expect(message).toContain('AADSTS7002138');
+    expect(message).toContain("subject 'repo:Octo-Org/exo-audit:ref:refs/heads/main'");
+  });
+
+  it('explains an audience the credential does not list', async () => {
+    const message = errorAnnotation(await run({ audience: 'api://custom' })) ?? '';
+    expect(message).toContain('AADSTS70021');
+    expect(message).toContain("audience 'api://custom'");
+  });
+
+  it.each([
+    [
+      { 'tenant-id': 'fabrikam.onmicrosoft.com' },
+      'AADSTS90002',
+      /GCC High tenant is not in the public cloud/,
+    ],
+    [
+      { 'client-id': '11111111-2222-4333-8444-555555555555' },
+      'AADSTS700016',
+      /Application \(client\) ID on the app's Overview page/,
+    ],
+    // The wrong cloud: GCC High resources asked of a public-cloud tenant.
+    [
+      { environment: 'O365USGovGCCHigh', audience: 'api://AzureADTokenExchange' },
+      'AADSTS500011',
+      /Check `environment`/,
+    ],
+  ])('maps %j to %s and its fix', async (inputs, code, fix) => {
+    const message = errorAnnotation(await run(inputs)) ?? '';
+    expect(message).toContain(code);
+    expect(message).toMatch(fix);
+    expect(message).toMatch(/Correlation ID: [0-9a-f-]{36}/);
+  });
+
+  it('explains an expired assertion (AADSTS700024)', async () => {
+    emulator.idToken = { ...emulator.idToken, issuedAtOffsetSeconds: -1200 };
+    const message = errorAnnotation(await run()) ?? '';
+    expect(message).toContain('AADSTS700024');
+    expect(message).toContain('TROUBLESHOOTING.md#assertion-lifetime');
+  });
+
+  it('warns when the token lacks Exchange.ManageAsApp, and still outputs it', async () => {
+    const tenant = defaultTenant();
+    const app = tenant.apps[0];
+    if (app) app.appRoles = {};
+    emulator.tenants = [tenant];
+    const result = await run();
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^::warning::The exchange token .* has no Exchange\.ManageAsApp role/m);
+    expect(result.stdout).toContain('Grant admin consent');
+    expect(result.outputs['access-token']).toBeTruthy();
+  });
+
+  it('retries throttling and server errors on both endpoints, honouring Retry-After', async () => {
+    emulator.injectFaults('oidc', [{ kind: 'status', status: 503, body: 'html' }, { kind: 'reset' }]);
+    emulator.injectFaults('token', [
+      { kind: 'status', status: 429, retryAfterSeconds: 1 },
+      { kind: 'status', status: 500 },
+      { kind: 'reset' },
+    ]);
+    const result = await run();
+    expect(result.code, result.stdout).toBe(0);
+    expect(emulator.counts()).toEqual({ oidc: 3, token: 4, discovery: 0, other: 0 });
+    const token = emulator.requests.filter((r) => r.endpoint === 'token');
+    // The retry after the 429 waited for Retry-After (1 s).
+    expect((token[1]?.start ?? 0) - (token[0]?.end ?? 0)).toBeGreaterThanOrEqual(950);
+    expect(result.stdout).toMatch(/attempt 1 failed \(HTTP 429\); retrying in \d+ ms/);
+    emulator.verifyAccessToken(result.outputs['access-token'] ?? '');
+    expect(leaks(result, secretsOf(result))).toEqual([]);
+  });
+
+  it('treats AADSTS50196 (request loop) as transient', async () => {
+    emulator.injectFaults('token', [{ kind: 'entraError', code: 50196 }]);
+    const result = await run();
+    expect(result.code, result.stdout).toBe(0);
+    expect(emulator.counts().token).toBe(2);
+  });
+});
