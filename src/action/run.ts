@@ -2,11 +2,13 @@ import * as core from '@actions/core';
 import { gitHubActionsSource } from '../core/assertion.js';
 import { errorMessage, ExoLoginError } from '../core/errors.js';
 import { closeIdleConnections } from '../core/http.js';
-import { ExoLoginSession } from '../core/token.js';
+import { ExoLoginSession, type ExoTokens } from '../core/token.js';
+import type { WorkerRow } from '../workers/index.js';
 import { parseInputs, type ActionInputs } from './inputs.js';
 import { Input } from './names.js';
 import { publishTokens } from './outputs.js';
 import { describeTokens, tokenSummaryRows } from './report.js';
+import { runWorkerPhase, workerSummaryRows } from './workers.js';
 
 /** The action: validate inputs, mint tokens, publish them, then run workers if asked. */
 export async function run(): Promise<void> {
@@ -35,7 +37,8 @@ export async function run(): Promise<void> {
     });
     for (const warning of tokens.warnings) core.warning(warning);
     publishTokens(tokens, inputs.exportEnv);
-    await writeSummary(inputs, tokens);
+    const rows = inputs.workers ? await runWorkerPhase(inputs.workers, session) : undefined;
+    await writeSummary(inputs, tokens, rows);
   } catch (error) {
     // Known failures are one paragraph for the user; anything else is a bug worth its message.
     core.setFailed(
@@ -50,7 +53,8 @@ export async function run(): Promise<void> {
 
 async function writeSummary(
   inputs: ActionInputs,
-  tokens: Awaited<ReturnType<ExoLoginSession['mint']>>,
+  tokens: ExoTokens,
+  rows: WorkerRow[] | undefined,
 ): Promise<void> {
   if (!process.env['GITHUB_STEP_SUMMARY']) return;
   core.summary
@@ -59,8 +63,11 @@ async function writeSummary(
       `Tenant <code>${tokens.tenantId}</code>${tokens.organization ? ` (${tokens.organization})` : ''}, environment ${tokens.environment}, app <code>${inputs.settings.clientId}</code>.`,
       true,
     )
-    .addTable(
-      tokenSummaryRows(tokens).map((row, i) => (i === 0 ? row.map((data) => ({ data, header: true })) : row)),
-    );
+    .addTable(asTable(tokenSummaryRows(tokens)));
+  if (rows) core.summary.addHeading('Workers', 3).addTable(asTable(workerSummaryRows(rows)));
   await core.summary.write();
+}
+
+function asTable(rows: string[][]): (string | { data: string; header: boolean })[][] {
+  return rows.map((row, i) => (i === 0 ? row.map((data) => ({ data, header: true })) : row));
 }

@@ -3,7 +3,7 @@
  * defaults, GITHUB_OUTPUT / GITHUB_ENV / GITHUB_STEP_SUMMARY / GITHUB_STATE files, RUNNER_TEMP, stdout commands.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,8 @@ export interface ActionRun {
   /** Values the action asked the runner to mask, in order. */
   masks: string[];
   runnerTemp: string;
+  /** What the action left in RUNNER_TEMP. */
+  runnerTempEntries: string[];
   durationMs: number;
 }
 
@@ -121,6 +123,7 @@ export async function runAction(options: RunOptions = {}): Promise<ActionRun> {
     state: await read(files.GITHUB_STATE),
     masks: [...stdout.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1] ?? ''),
     runnerTemp,
+    runnerTempEntries: await readdir(runnerTemp),
     durationMs: Date.now() - started,
   };
   await rm(dir, { recursive: true, force: true });

@@ -1,0 +1,68 @@
+import { glob, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { ExoLoginError } from '../core/errors.js';
+
+export interface Shard {
+  /** 1-based. */
+  index: number;
+  total: number;
+}
+
+/**
+ * Expands paths and globs relative to `cwd`, dedupes, and sorts by POSIX relative path in code-point order,
+ * so every job of a matrix sees the same list whatever the OS or file system order.
+ */
+export async function expandScripts(
+  patterns: readonly string[],
+  cwd: string,
+  input = 'scripts',
+): Promise<string[]> {
+  const found = new Set<string>();
+  for (const pattern of patterns) {
+    const matches: string[] = [];
+    if (/[*?[{]/.test(pattern)) {
+      for await (const match of glob(pattern, { cwd })) matches.push(resolve(cwd, match));
+    } else {
+      const path = resolve(cwd, pattern);
+      if (await isFile(path)) matches.push(path);
+    }
+    const files: string[] = [];
+    for (const match of matches) if (await isFile(match)) files.push(match);
+    if (files.length === 0) {
+      throw new ExoLoginError(
+        `Input '${input}': '${pattern}' matches no file in ${cwd}. Check the path, the glob and working-directory.`,
+        'input',
+      );
+    }
+    for (const file of files) found.add(file);
+  }
+  return sortScripts([...found], cwd);
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export function posixRelative(path: string, cwd: string): string {
+  const rel = isAbsolute(path) ? relative(cwd, path) : path;
+  return rel.split(sep).join('/');
+}
+
+export function sortScripts(paths: readonly string[], cwd: string): string[] {
+  const key = (p: string): string => posixRelative(p, cwd);
+  return [...paths].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** Round-robin share: item k goes to shard (k mod n) + 1. Balanced to within one, and the shards partition the list. */
+export function shardOf<T>(items: readonly T[], shard: Shard): T[] {
+  return items.filter((_, k) => k % shard.total === shard.index - 1);
+}
+
+/** `{"shard":[1,…,n]}` for a matrix: `strategy.matrix: ${{ fromJSON(…) }}` with `shard: ${{ matrix.shard }}/n`. */
+export function shardMatrix(total: number): { shard: number[] } {
+  return { shard: Array.from({ length: total }, (_, i) => i + 1) };
+}

@@ -1,0 +1,54 @@
+import type { ExoTokens } from '../core/token.js';
+
+export interface Logger {
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string, location?: { file: string; startLine: number }): void;
+  /** One worker's whole output, printed together. */
+  group(title: string, lines: readonly string[]): void;
+}
+
+export type WorkerResult = 'success' | 'failure' | 'timeout' | 'cancelled' | 'skipped' | 'error';
+
+export interface WorkerRow {
+  name: string;
+  script: string;
+  result: WorkerResult;
+  exitCode: number | null;
+  durationMs: number;
+  attempts: number;
+  error?: string;
+}
+
+export interface WorkerRun {
+  ok: boolean;
+  rows: WorkerRow[];
+}
+
+export interface WorkerSpec {
+  /** Display name: the script's path relative to the working directory, or "run" for the inline script. */
+  name: string;
+  /** Absolute path of the script (for inline PowerShell, the temp file it was written to). */
+  script: string;
+}
+
+export interface RunWorkersOptions {
+  workers: readonly WorkerSpec[];
+  /** An inline PowerShell script (the action's `run`), written to an owner-only temp file and run like a .ps1. */
+  inline?: string | undefined;
+  maxParallel: number;
+  timeoutMs: number;
+  failFast: boolean;
+  cwd: string;
+  /** Parent environment; the runner removes the GitHub credentials and adds the token variables. */
+  env: NodeJS.ProcessEnv;
+  /** Where wrappers go (the runner's RUNNER_TEMP): a private directory is made inside it. */
+  tempDir: string;
+  /** Tokens valid at least until the given time; minted again when the current ones would expire sooner. */
+  getTokens: (minValidUntil: Date) => Promise<ExoTokens>;
+  moduleVersion?: string | undefined;
+  logger: Logger;
+  signal?: AbortSignal | undefined;
+  /** Grace between SIGTERM and SIGKILL when a worker is stopped. */
+  killGraceMs?: number;
+}

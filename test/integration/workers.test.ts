@@ -1,0 +1,282 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../emulator/index.ts';
+import { leaks, ROOT, runAction, type ActionRun, type RunOptions } from './runner.ts';
+
+interface StandinEvent {
+  event: 'start' | 'end' | 'violation';
+  pid: number;
+  worker: string;
+  start: number;
+  time: number;
+  children: number[];
+  fingerprint?: string;
+  message?: string;
+}
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  emulator.reset();
+});
+
+async function workspace(files: Record<string, string>): Promise<{ dir: string; log: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'exo-ws-'));
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(join(dir, name, '..'), { recursive: true });
+    await writeFile(join(dir, name), text);
+  }
+  return { dir, log: join(dir, 'standin.log') };
+}
+
+function runIn(
+  ws: { dir: string; log: string },
+  inputs: Record<string, string>,
+  options: Partial<RunOptions> = {},
+): Promise<ActionRun> {
+  return runAction({
+    cwd: ws.dir,
+    timeoutMs: 60_000,
+    ...options,
+    inputs: {
+      'tenant-id': emulator.domain,
+      'client-id': emulator.clientId,
+      'authority-host': emulator.authorityHost,
+      ...inputs,
+    },
+    env: {
+      ...emulator.env,
+      PATH: `${join(ROOT, 'test/bin')}:${process.env['PATH'] ?? ''}`,
+      EXO_STANDIN_LOG: ws.log,
+      EXO_STANDIN_PUBLIC_KEY_FILE: emulator.accessTokenPublicKeyFile,
+      ...options.env,
+    },
+  });
+}
+
+async function events(log: string): Promise<StandinEvent[]> {
+  if (!existsSync(log)) return [];
+  return (await readFile(log, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as StandinEvent);
+}
+
+function maxOverlap(list: StandinEvent[]): number {
+  const points = list.flatMap((e) =>
+    e.event === 'start' ? [[e.start, 1]] : e.event === 'end' ? [[e.time, -1]] : [],
+  );
+  points.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0) || (a[1] ?? 0) - (b[1] ?? 0));
+  let now = 0;
+  let max = 0;
+  for (const [, delta] of points) {
+    now += delta ?? 0;
+    max = Math.max(max, now);
+  }
+  return max;
+}
+
+/** Running, not merely a zombie waiting for a parent that does not reap (PID 1 in some sandboxes). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return true;
+  }
+}
+
+const results = (run: ActionRun) =>
+  JSON.parse(run.outputs['results'] ?? '[]') as {
+    name: string;
+    result: string;
+    exitCode: number | null;
+    attempts: number;
+  }[];
+
+describe('parallel workers', () => {
+  it('runs .ps1 workers through pwsh with the token in the environment, never more than max-parallel at once', async () => {
+    const ws = await workspace({
+      'checks/a.ps1': '# standin: sleep 0.6\n# standin: print a done',
+      'checks/b.ps1': '# standin: sleep 0.6\n# standin: print b done',
+      'checks/c.ps1': '# standin: sleep 0.6\n# standin: print c done',
+      'checks/d.ps1': '# standin: print-token',
+    });
+    const run = await runIn(ws, {
+      scripts: 'checks/*.ps1',
+      'max-parallel': '2',
+      resources: 'exchange,compliance',
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const log = await events(ws.log);
+    expect(log.filter((e) => e.event === 'violation')).toEqual([]);
+    expect(log.filter((e) => e.event === 'start')).toHaveLength(4);
+    expect(maxOverlap(log)).toBe(2);
+    expect(results(run).map((r) => [r.name, r.result, r.exitCode, r.attempts])).toEqual([
+      ['checks/a.ps1', 'success', 0, 1],
+      ['checks/b.ps1', 'success', 0, 1],
+      ['checks/c.ps1', 'success', 0, 1],
+      ['checks/d.ps1', 'success', 0, 1],
+    ]);
+    // One worker's output is one group, and a printed token is redacted before the runner even sees it.
+    expect(run.stdout).toMatch(
+      /::group::✓ checks\/a\.ps1: success \(exit 0\) in [\d.]+ s\na done\n::endgroup::/,
+    );
+    expect(run.stdout).toContain('token=***');
+    expect(
+      leaks(run, [run.outputs['access-token'] ?? '', run.outputs['compliance-access-token'] ?? '']),
+    ).toEqual([]);
+    expect(run.summary).toContain('checks/c.ps1');
+    expect(run.summary).toContain('Attempts');
+    // One token, shared; the wrappers are gone.
+    expect(emulator.counts()).toEqual({ oidc: 1, token: 2, discovery: 0, other: 0 });
+    expect(run.runnerTempEntries.filter((f) => f.startsWith('exo-login-'))).toEqual([]);
+  });
+
+  it('runs other interpreters and an inline script with the EXO_* variables and without GitHub credentials', async () => {
+    const ws = await workspace({
+      'env.sh':
+        'test -n "$EXO_ACCESS_TOKEN" && test -z "$ACTIONS_ID_TOKEN_REQUEST_TOKEN" && test -z "$ACTIONS_ID_TOKEN_REQUEST_URL" && echo "org=$EXO_ORGANIZATION env=$EXO_ENVIRONMENT tenant=$EXO_TENANT_ID worker=$EXO_WORKER"',
+      'env.mjs': 'console.log(`mjs sees ${process.env.EXO_ORGANIZATION}`);',
+    });
+    const run = await runIn(ws, { scripts: 'env.sh\nenv.mjs', run: '# standin: print inline ran' });
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toContain(
+      `org=contoso.onmicrosoft.com env=O365Default tenant=${emulator.tenantId} worker=env.sh`,
+    );
+    expect(run.stdout).toContain('mjs sees contoso.onmicrosoft.com');
+    expect(run.stdout).toContain('inline ran');
+    expect(results(run).map((r) => r.name)).toEqual(['env.mjs', 'env.sh', 'run']);
+  });
+
+  it('fails the step after all workers finish, with an annotation at the PowerShell error line', async () => {
+    const ws = await workspace({
+      'a.ps1': '# standin: error "Mailbox not found" line 12\n# standin: exit 1',
+      'b.ps1': '# standin: sleep 0.3',
+    });
+    const run = await runIn(ws, { scripts: '*.ps1' });
+    expect(run.code).toBe(1);
+    expect(results(run).map((r) => r.result)).toEqual(['failure', 'success']);
+    expect(run.stdout).toMatch(
+      new RegExp(`^::error file=${ws.dir}/a\\.ps1,line=12::a\\.ps1: Mailbox not found$`, 'm'),
+    );
+    expect(run.stdout).toMatch(/^::error::1 of 2 workers did not succeed: a\.ps1 \(failure\)$/m);
+  });
+
+  it('kills a worker past its timeout together with its children', async () => {
+    const ws = await workspace({
+      'slow.ps1': '# standin: spawn-child-and-hang',
+      'ok.ps1': '# standin: print fine',
+    });
+    const run = await runIn(ws, { scripts: '*.ps1', 'timeout-minutes': '0.02' });
+    expect(run.code).toBe(1);
+    expect(results(run).map((r) => [r.name, r.result])).toEqual([
+      ['ok.ps1', 'success'],
+      ['slow.ps1', 'timeout'],
+    ]);
+    const slow = (await events(ws.log)).find((e) => e.event === 'start' && e.worker === 'slow.ps1');
+    expect(slow?.children.length).toBe(1);
+    for (const pid of [slow?.pid ?? 0, ...(slow?.children ?? [])])
+      expect(alive(pid), `pid ${pid}`).toBe(false);
+  });
+
+  it('with fail-fast, cancels running workers and starts no more', async () => {
+    const ws = await workspace({
+      'a.ps1': '# standin: exit 2',
+      'b.ps1': '# standin: hang',
+      'c.ps1': '# standin: print never',
+      'd.ps1': '# standin: print never',
+    });
+    const run = await runIn(ws, { scripts: '*.ps1', 'fail-fast': 'true', 'max-parallel': '2' });
+    expect(run.code).toBe(1);
+    expect(results(run).map((r) => r.result)).toEqual(['failure', 'cancelled', 'skipped', 'skipped']);
+    expect(run.stdout).not.toContain('never');
+  });
+
+  it('reports a missing pwsh as a failed row, not a crash', async () => {
+    const ws = await workspace({ 'a.ps1': '# standin: print x' });
+    const run = await runIn(ws, { scripts: 'a.ps1' }, { env: { PATH: '/usr/bin:/bin' } });
+    expect(run.code).toBe(1);
+    expect(results(run)[0]?.result).toBe('error');
+    expect(run.stdout).toContain('pwsh not found on PATH. Use a runner image with PowerShell 7');
+  });
+
+  it('mints fresh tokens before a worker whose timeout outlives the current ones', async () => {
+    emulator.accessTokenLifetimeSeconds = 185; // a worker with a one-minute timeout needs 180 s of validity
+    const ws = await workspace({ 'a.ps1': '# standin: sleep 6', 'b.ps1': '# standin: print second' });
+    const run = await runIn(ws, { scripts: '*.ps1', 'timeout-minutes': '1', 'max-parallel': '1' });
+    expect(run.code, run.stdout).toBe(0);
+    const starts = (await events(ws.log)).filter((e) => e.event === 'start');
+    expect(starts).toHaveLength(2);
+    expect(starts[0]?.fingerprint).not.toBe(starts[1]?.fingerprint);
+    // A second Entra request, but the cached ID token still had minutes left: one OIDC request.
+    expect(emulator.counts()).toEqual({ oidc: 1, token: 2, discovery: 0, other: 0 });
+    expect(run.masks).toHaveLength(3);
+  }, 40_000);
+
+  it('ends every worker and its children when the run is cancelled', async () => {
+    const ws = await workspace({
+      'a.ps1': '# standin: spawn-child-and-hang',
+      'b.ps1': '# standin: spawn-child-and-hang',
+    });
+    const run = await runIn(
+      ws,
+      { scripts: '*.ps1' },
+      {
+        onSpawn: (child) => {
+          const timer = setInterval(() => {
+            void events(ws.log).then((list) => {
+              if (list.filter((e) => e.event === 'start').length === 2) {
+                clearInterval(timer);
+                child.kill('SIGINT');
+              }
+            });
+          }, 50);
+        },
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(results(run).map((r) => r.result)).toEqual(['cancelled', 'cancelled']);
+    const pids = (await events(ws.log))
+      .filter((e) => e.event === 'start')
+      .flatMap((e) => [e.pid, ...e.children]);
+    expect(pids).toHaveLength(4);
+    for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+  });
+
+  it('runs only its shard, and lists every shard', async () => {
+    const files = Object.fromEntries(
+      ['s1', 's2', 's3', 's4', 's5'].map((n) => [`${n}.ps1`, `# standin: print ${n}`]),
+    );
+    const ws = await workspace(files);
+    const run = await runIn(ws, { scripts: '*.ps1', shard: '2/2' });
+    expect(run.code, run.stdout).toBe(0);
+    expect(results(run).map((r) => r.name)).toEqual(['s2.ps1', 's4.ps1']);
+    expect(JSON.parse(run.outputs['matrix'] ?? '{}')).toEqual({
+      include: [
+        { shard: '1/2', scripts: ['s1.ps1', 's3.ps1', 's5.ps1'] },
+        { shard: '2/2', scripts: ['s2.ps1', 's4.ps1'] },
+      ],
+    });
+  });
+
+  it('names a glob that matches nothing', async () => {
+    const ws = await workspace({});
+    const run = await runIn(ws, { scripts: 'audits/*.ps1' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^::error::Input 'scripts': 'audits\/\*\.ps1' matches no file/m);
+  });
+});
