@@ -1,7 +1,8 @@
 import { resolveSettings, type ResolvedSettings } from '../core/token.js';
-import { parseBoolean, splitList } from '../core/validate.js';
+import { parseBoolean } from '../core/validate.js';
 import { InputError } from '../core/errors.js';
 import { Input } from './names.js';
+import { parseCount, parseMinutes, parseModuleVersion, parseShard } from '../workers/settings.js';
 
 /** Every input, typed and validated; keyed by the names users write in `with:`. */
 export interface ActionInputs {
@@ -76,56 +77,3 @@ function parseWorkerInputs(get: GetInput): WorkerInputs | undefined {
     );
   return { scripts, run, maxParallel, timeoutMinutes, failFast, shard, workingDirectory, moduleVersion };
 }
-
-export function parseCount(value: string, input: string, fallback: number, min: number, max: number): number {
-  const v = value.trim();
-  if (v === '') return fallback;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-    throw new InputError(input, `must be a whole number from ${min} to ${max}; got '${v}'.`);
-  }
-  return Number(v);
-}
-
-/** Minutes per worker, decimals allowed (0.5 = 30 s); at most a day. */
-export function parseMinutes(value: string, input: string): number {
-  const v = value.trim();
-  if (v === '') return 30;
-  const n = Number(v);
-  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(v) || !(n > 0) || n > 1440) {
-    throw new InputError(
-      input,
-      `must be a number of minutes greater than 0 and at most 1440 (decimals allowed, e.g. 0.5); got '${v}'.`,
-    );
-  }
-  return n;
-}
-
-/** `i/n` with 1 ≤ i ≤ n, as written with `${{ matrix.shard }}/4`. */
-export function parseShard(value: string, input: string): { index: number; total: number } | undefined {
-  const v = value.trim();
-  if (v === '') return undefined;
-  const match = /^(\d+)\s*\/\s*(\d+)$/.exec(v);
-  const index = Number(match?.[1]);
-  const total = Number(match?.[2]);
-  if (!match || index < 1 || total < 1 || index > total || total > 256) {
-    throw new InputError(
-      input,
-      `must be i/n with 1 ≤ i ≤ n ≤ 256, e.g. '\${{ matrix.shard }}/4' giving 1/4 … 4/4; got '${v}'.`,
-    );
-  }
-  return { index, total };
-}
-
-function parseModuleVersion(value: string, input: string): string | undefined {
-  const v = value.trim();
-  if (v === '') return undefined;
-  if (!/^\d+(\.\d+){1,3}(-[0-9A-Za-z.]+)?$/.test(v)) {
-    throw new InputError(
-      input,
-      `must be an ExchangeOnlineManagement version such as 3.7.2 (RequiredVersion); got '${v}'.`,
-    );
-  }
-  return v;
-}
-
-export { splitList };

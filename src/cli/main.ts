@@ -46,6 +46,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       );
       return EXIT.usage;
     }
+    // Worker flags are checked before anything is sent, like every other setting.
+    const run = args.command === 'run' ? (await import('./run-command.js')).runSettings(args) : undefined;
     const session = createSession(args, io, err);
     const tokens = await session.mint();
     for (const warning of tokens.warnings) err(`warning: ${warning}`);
@@ -57,8 +59,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout.write(formatWhoami(tokens, session, args));
       return EXIT.ok;
     }
+    if (!run) return EXIT.usage;
     const { runScriptsCommand } = await import('./run-command.js');
-    return await runScriptsCommand(args, session, tokens, io);
+    return await runScriptsCommand(run, session, io);
   } catch (error) {
     if (error instanceof ExoLoginError) {
       err(`exo-login: ${error.message}`);

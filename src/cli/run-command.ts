@@ -1,14 +1,106 @@
-import type { ExoLoginSession, ExoTokens } from '../core/token.js';
+import { tmpdir } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { ExoLoginError } from '../core/errors.js';
+import type { ExoLoginSession } from '../core/token.js';
+import {
+  expandScripts,
+  parseCount,
+  parseMinutes,
+  parseModuleVersion,
+  parseShard,
+  posixRelative,
+  runWorkers,
+  shardOf,
+  type Logger,
+  type Shard,
+} from '../workers/index.js';
 import { EXIT, type CliArgs } from './args.js';
 import type { CliIo } from './main.js';
 
-/** `exo-login run`: placeholder until the worker runner lands. */
+export interface RunSettings {
+  patterns: string[];
+  cwd: string;
+  maxParallel: number;
+  timeoutMinutes: number;
+  shard: Shard | undefined;
+  moduleVersion: string | undefined;
+  failFast: boolean;
+}
+
+/** Validates `exo-login run` flags before anything is sent. */
+export function runSettings(args: CliArgs): RunSettings {
+  if (args.scripts.length === 0) {
+    throw new ExoLoginError(
+      'exo-login run needs at least one script or glob: exo-login run [options] SCRIPT...',
+      'input',
+    );
+  }
+  const cwd = args.workingDirectory
+    ? isAbsolute(args.workingDirectory)
+      ? args.workingDirectory
+      : resolve(args.workingDirectory)
+    : process.cwd();
+  return {
+    patterns: args.scripts,
+    cwd,
+    maxParallel: parseCount(args.maxParallel, '--max-parallel', 3, 1, 64),
+    timeoutMinutes: parseMinutes(args.timeoutMinutes, '--timeout-minutes'),
+    shard: parseShard(args.shard, '--shard'),
+    moduleVersion: parseModuleVersion(args.moduleVersion, '--module-version'),
+    failFast: args.failFast,
+  };
+}
+
 export async function runScriptsCommand(
-  args: CliArgs,
-  _session: ExoLoginSession,
-  _tokens: ExoTokens,
+  settings: RunSettings,
+  session: ExoLoginSession,
   io: CliIo,
 ): Promise<number> {
-  io.stderr.write(`exo-login run: not available yet (${args.scripts.length} scripts)\n`);
-  return Promise.resolve(EXIT.failure);
+  const out = (line: string): void => {
+    io.stdout.write(`${line}\n`);
+  };
+  const err = (line: string): void => {
+    io.stderr.write(`${line}\n`);
+  };
+  const logger: Logger = {
+    info: err,
+    warning: (m) => err(`warning: ${m}`),
+    error: (m, at) => err(`error: ${at ? `${at.file}:${at.startLine}: ` : ''}${m}`),
+    group: (title, lines) => {
+      out(`── ${title}`);
+      for (const line of lines) out(line);
+    },
+  };
+  const all = await expandScripts(settings.patterns, settings.cwd, 'SCRIPT');
+  const mine = settings.shard ? shardOf(all, settings.shard) : all;
+  const controller = new AbortController();
+  const cancel = (): void => {
+    controller.abort();
+  };
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
+  try {
+    const run = await runWorkers({
+      workers: mine.map((script) => ({ name: posixRelative(script, settings.cwd), script })),
+      maxParallel: settings.maxParallel,
+      timeoutMs: settings.timeoutMinutes * 60_000,
+      failFast: settings.failFast,
+      cwd: settings.cwd,
+      env: io.env,
+      tempDir: io.env['RUNNER_TEMP'] ?? tmpdir(),
+      getTokens: (minValidUntil) => session.tokensValidUntil(minValidUntil),
+      moduleVersion: settings.moduleVersion,
+      logger,
+      signal: controller.signal,
+    });
+    for (const row of run.rows) {
+      err(
+        `${row.result.padEnd(9)} ${row.name}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `: ${row.error}` : ''}`,
+      );
+    }
+    return run.ok ? EXIT.ok : EXIT.failure;
+  } finally {
+    process.removeListener('SIGINT', cancel);
+    process.removeListener('SIGTERM', cancel);
+  }
 }

@@ -10,3 +10,4 @@ export { expandScripts, shardOf, shardMatrix, sortScripts, posixRelative, type S
 export { powershellWrapper, psQuote, type WrapperOptions } from './wrapper.js';
 export { findErrorLocations, type ErrorLocation } from './annotations.js';
 export type { Logger, RunWorkersOptions, WorkerRow, WorkerRun, WorkerSpec, WorkerResult } from './types.js';
+export { parseCount, parseMinutes, parseShard, parseModuleVersion } from './settings.js';

@@ -1,0 +1,201 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
+import { startEmulator, type Emulator } from '../emulator/index.ts';
+import { ROOT } from './runner.ts';
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  emulator.reset();
+});
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as a real process, with a clean environment: workload-identity variables only where given. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/exo-login.js'), ...args], {
+    env: {
+      PATH: `${join(ROOT, 'test/bin')}:${process.env['PATH'] ?? ''}`,
+      NODE_EXTRA_CA_CERTS: emulator.caFile,
+      AZURE_TENANT_ID: emulator.domain,
+      AZURE_CLIENT_ID: emulator.clientId,
+      AZURE_AUTHORITY_HOST: `https://${emulator.authorityHost}/`,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+const github = (): Record<string, string> => ({
+  ACTIONS_ID_TOKEN_REQUEST_URL: emulator.oidcRequestUrl,
+  ACTIONS_ID_TOKEN_REQUEST_TOKEN: emulator.oidcRequestToken,
+});
+
+describe('exo-login CLI', () => {
+  it('prints the token alone for piping, masking it on stderr inside GitHub Actions', async () => {
+    const run = await cli(['token'], { ...github(), GITHUB_ACTIONS: 'true' });
+    expect(run.code, run.stderr).toBe(0);
+    const token = run.stdout.trim();
+    expect(run.stdout).toBe(`${token}\n`);
+    expect(emulator.verifyAccessToken(token)['aud']).toBe('https://outlook.office365.com');
+    expect(run.stderr).toContain(`::add-mask::${token}\n`);
+    expect(run.stderr.split(`::add-mask::${token}\n`).join('')).not.toContain(token);
+    expect(emulator.counts()).toEqual({ oidc: 1, token: 1, discovery: 0, other: 0 });
+  });
+
+  it('reads a workload-identity token file (AZURE_FEDERATED_TOKEN_FILE) and prints JSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'exo-cli-'));
+    const file = join(dir, 'azure-identity-token');
+    await writeFile(file, emulator.mintIdToken());
+    const run = await cli(
+      ['token', '--format', 'json', '--resource', 'exchange', '--resource', 'compliance'],
+      {
+        AZURE_FEDERATED_TOKEN_FILE: file,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const json = JSON.parse(run.stdout) as {
+      accessToken: string;
+      expiresOn: string;
+      tenantId: string;
+      tokens: Record<string, { accessToken: string; resource: string }>;
+    };
+    expect(emulator.verifyAccessToken(json.accessToken)['aud']).toBe('https://outlook.office365.com');
+    expect(json.tenantId).toBe(emulator.tenantId);
+    expect(json.tokens['compliance']?.resource).toBe('https://ps.compliance.protection.outlook.com');
+    expect(new Date(json.expiresOn).getTime()).toBeGreaterThan(Date.now());
+    expect(emulator.counts()).toEqual({ oidc: 0, token: 2, discovery: 0, other: 0 });
+    expect(run.stderr).not.toContain('::add-mask::');
+  });
+
+  it('reads a token from an environment variable (GitLab id_tokens) and prints env lines', async () => {
+    const run = await cli(['token', '--format', 'env', '--token-env', 'GITLAB_OIDC_TOKEN'], {
+      GITLAB_OIDC_TOKEN: emulator.mintIdToken(),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const lines = Object.fromEntries(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]),
+    );
+    expect(Object.keys(lines)).toEqual([
+      'EXO_ACCESS_TOKEN',
+      'EXO_ORGANIZATION',
+      'EXO_TENANT_ID',
+      'EXO_ENVIRONMENT',
+      'EXO_EXPIRES_ON',
+    ]);
+    emulator.verifyAccessToken(lines['EXO_ACCESS_TOKEN'] ?? '');
+  });
+
+  it('whoami prints claims, never tokens', async () => {
+    const run = await cli(['whoami', '--format', 'json'], github());
+    expect(run.code, run.stderr).toBe(0);
+    const who = JSON.parse(run.stdout) as {
+      federatedToken: { subject: string };
+      resources: { roles: string[]; appId: string }[];
+      tenantId: string;
+    };
+    expect(who.federatedToken.subject).toBe('repo:octo-org/exo-audit:ref:refs/heads/main');
+    expect(who.resources[0]?.roles).toEqual(['Exchange.ManageAsApp']);
+    expect(who.resources[0]?.appId).toBe(emulator.clientId);
+    expect(run.stdout).not.toMatch(/eyJ[\w-]+\.eyJ/);
+    const text = await cli(['whoami'], github());
+    expect(text.stdout).toMatch(
+      /^federated token: issuer https:\/\/token\.actions\.githubusercontent\.com$/m,
+    );
+    expect(text.stdout).toMatch(/^exchange: +app 5f0d7c9a-.*roles Exchange\.ManageAsApp, expires /m);
+  });
+
+  it('explains Entra errors as clearly as the action, exit code 1', async () => {
+    emulator.idToken = { ...emulator.idToken, subject: 'repo:octo-org/other:ref:refs/heads/main' };
+    const run = await cli(['token'], github());
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('AADSTS70021');
+    expect(run.stderr).toContain("subject 'repo:octo-org/other:ref:refs/heads/main'");
+  });
+
+  it('exits 2 for bad flags and settings, sending nothing', async () => {
+    const bad = await cli(['token', '--format', 'yaml'], github());
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Option --format must be one of raw, json, env/);
+    const tenant = await cli(['whoami', '--tenant-id', 'nope'], github());
+    expect(tenant.code).toBe(2);
+    expect(tenant.stderr).toMatch(/Option --tenant-id must be a GUID/);
+    const none = await cli(['whoami'], {});
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/No federated token found/);
+    const raw = await cli(['token', '--resource', 'exchange', '--resource', 'graph'], github());
+    expect(raw.code).toBe(2);
+    const run = await cli(['run', '--max-parallel', '0', 'x.ps1'], github());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Option --max-parallel must be a whole number/);
+    expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
+  });
+
+  it('has help for every command', async () => {
+    for (const args of [['--help'], ['help', 'token'], ['run', '--help'], ['whoami', '-h']]) {
+      const run = await cli(args);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('Exit codes:');
+    }
+  });
+
+  it('runs workers like the action', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'exo-cli-run-'));
+    await writeFile(join(dir, 'a.ps1'), '# standin: print from a');
+    await writeFile(join(dir, 'b.sh'), 'echo "b sees $EXO_ORGANIZATION"');
+    const run = await cli(['run', '--working-directory', dir, '*.ps1', 'b.sh'], {
+      ...github(),
+      EXO_STANDIN_PUBLIC_KEY_FILE: emulator.accessTokenPublicKeyFile,
+    });
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(run.stdout).toContain('from a');
+    expect(run.stdout).toContain('b sees contoso.onmicrosoft.com');
+    expect(run.stderr).toMatch(/^success +a\.ps1 \(exit 0\)/m);
+  });
+});
+
+describe('exo-login CLI in-process', () => {
+  it('refuses to print a token to a terminal without --force, before any request', async () => {
+    let stdout = '';
+    let stderr = '';
+    const io = {
+      stdout: { isTTY: true, write: (t: string) => (stdout += t) },
+      stderr: { write: (t: string) => (stderr += t) },
+      env: {
+        ...github(),
+        AZURE_TENANT_ID: emulator.domain,
+        AZURE_CLIENT_ID: emulator.clientId,
+        AZURE_AUTHORITY_HOST: emulator.authorityHost,
+      },
+      version: () => 'test',
+    };
+    expect(await runCli(['token'], io)).toBe(3);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/refusing to print a token to a terminal/);
+    expect(emulator.counts().oidc).toBe(0);
+    expect(await runCli(['token', '--force'], io)).toBe(0);
+    emulator.verifyAccessToken(stdout.trim());
+  });
+});
