@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'lib/', 'node_modules/', 'coverage/', 'examples/pulumi/node_modules/'] },
+  { ignores: ['dist/', 'lib/', 'node_modules/', 'coverage/', 'examples/pulumi/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -37,3 +37,14 @@ export { ExoLoginError, InputError } from './core/errors.js';
 export { EnvVar, tokenVariables } from './core/variables.js';
 export { TROUBLES, type Trouble } from './core/troubleshooting.js';
 export type { RetryPolicy } from './core/retry.js';
+export {
+  runWorkers,
+  expandScripts,
+  shardOf,
+  powershellWrapper,
+  type Logger,
+  type RunWorkersOptions,
+  type WorkerRow,
+  type WorkerRun,
+  type WorkerSpec,
+} from './workers/index.js';

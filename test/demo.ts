@@ -1,0 +1,79 @@
+/**
+ * `npm run demo`: the built action end to end on the local emulator, as a GitHub runner would run it, with three
+ * PowerShell workers (a stand-in pwsh: PowerShell is not installed here). Prints what the workflow log would
+ * show, with the runner's masking applied, then the outputs a later step gets and the job summary.
+ */
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator } from './emulator/index.ts';
+import { ROOT, runAction } from './integration/runner.ts';
+
+const emulator = await startEmulator();
+const ws = await mkdtemp(join(tmpdir(), 'exo-demo-'));
+await mkdir(join(ws, 'checks'));
+await writeFile(
+  join(ws, 'checks', 'mailbox-audit.ps1'),
+  '# standin: sleep 1\n# standin: print Mailboxes with auditing off: 0\n',
+);
+await writeFile(
+  join(ws, 'checks', 'accepted-domains.ps1'),
+  '# standin: sleep 1\n# standin: print contoso.onmicrosoft.com  InitialDomain  True\n',
+);
+await writeFile(
+  join(ws, 'checks', 'transport-rules.ps1'),
+  '# standin: sleep 1\n# standin: print 3 transport rules, none disabled\n# standin: print-token\n',
+);
+
+const inputs = {
+  'tenant-id': emulator.domain,
+  'client-id': emulator.clientId,
+  'authority-host': emulator.authorityHost,
+  resources: 'exchange,compliance',
+  scripts: 'checks/*.ps1',
+  'max-parallel': '3',
+};
+console.log('# exo-login demo: the built dist/index.js on the local GitHub OIDC + Entra ID emulator\n');
+console.log('with:');
+for (const [name, value] of Object.entries(inputs)) console.log(`  ${name}: ${value}`);
+console.log('\n--- workflow log (as the runner shows it: masked values become ***) ---');
+
+const run = await runAction({
+  inputs,
+  cwd: ws,
+  env: {
+    ...emulator.env,
+    PATH: `${join(ROOT, 'test/bin')}:${process.env['PATH'] ?? ''}`,
+    EXO_STANDIN_PUBLIC_KEY_FILE: emulator.accessTokenPublicKeyFile,
+  },
+});
+const masks = run.masks.filter((m) => m !== '');
+const mask = (line: string): string => masks.reduce((text, secret) => text.split(secret).join('***'), line);
+for (const line of run.stdout.split('\n')) {
+  if (line.startsWith('::add-mask::')) continue;
+  const group = /^::group::(.*)$/.exec(line);
+  if (group) console.log(`▸ ${mask(group[1] ?? '')}`);
+  else if (line === '::endgroup::') continue;
+  else if (line !== '')
+    console.log(`  ${mask(line.replace(/^::(\w+)[^:]*::/, (_, kind: string) => `${kind.toUpperCase()}: `))}`);
+}
+console.log(
+  `\nexit code ${run.code}; ${masks.length} values masked; emulator requests ${JSON.stringify(emulator.counts())}`,
+);
+
+console.log('\n--- outputs a later step gets (${{ steps.exo.outputs.* }}) ---');
+for (const [name, value] of Object.entries(run.outputs)) {
+  const shown = masks.includes(value)
+    ? `*** (masked JWT, ${value.length} chars, valid for the emulator's key: ${String(Boolean(emulator.verifyAccessToken(value)))})`
+    : value;
+  console.log(`${name}: ${name === 'results' ? JSON.stringify(JSON.parse(value), null, 0) : shown}`);
+}
+const rows = JSON.parse(run.outputs['results'] ?? '[]') as { durationMs: number }[];
+const total = rows.reduce((sum, row) => sum + row.durationMs, 0);
+console.log(
+  `\nthree 1-second workers ran in parallel: ${(total / 1000).toFixed(1)} s of work in ${(run.durationMs / 1000).toFixed(1)} s of wall time`,
+);
+console.log('\n--- job summary (markdown) ---');
+console.log(run.summary.trim());
+await emulator.close();
+process.exitCode = run.code ?? 1;
