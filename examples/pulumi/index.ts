@@ -43,7 +43,10 @@ const driftCheckProvider: pulumi.dynamic.ResourceProvider = {
       },
     });
     if (!run.ok) throw new Error(`drift check failed: ${JSON.stringify(run.rows)}`);
-    return { id: `drift-${Date.now()}`, outs: { result: run.rows[0]?.result ?? 'unknown', checkedAt: new Date().toISOString() } };
+    return {
+      id: `drift-${Date.now()}`,
+      outs: { result: run.rows[0]?.result ?? 'unknown', checkedAt: new Date().toISOString() },
+    };
   },
 };
 
