@@ -36,7 +36,12 @@ const tokens: ExoTokens = {
   expiresOn: new Date(Date.now() + 3_600_000),
   warnings: [],
 };
-const quiet = { info: () => undefined, warning: () => undefined, error: () => undefined, group: () => undefined };
+const quiet = {
+  info: () => undefined,
+  warning: () => undefined,
+  error: () => undefined,
+  group: () => undefined,
+};
 
 async function viaRunner(): Promise<number> {
   const started = performance.now();
