@@ -1,4 +1,5 @@
 import type { ExoTokens } from '../core/token.js';
+import type { WorkerRow } from '../workers/index.js';
 
 /** Lines describing minted tokens: claims only, never token text. */
 export function describeTokens(tokens: ExoTokens): string[] {
@@ -20,6 +21,20 @@ export function tokenSummaryRows(tokens: ExoTokens): string[][] {
       token.claims.audience ?? token.resource,
       token.claims.roles.join(', ') || 'none',
       token.expiresOn.toISOString(),
+    ]),
+  ];
+}
+
+/** Job summary rows: script, result, exit code, duration, attempts. */
+export function workerSummaryRows(rows: readonly WorkerRow[]): string[][] {
+  return [
+    ['Script', 'Result', 'Exit code', 'Duration', 'Attempts'],
+    ...rows.map((r) => [
+      r.name,
+      r.result === 'success' ? '✅ success' : `❌ ${r.result}`,
+      r.exitCode === null ? '' : String(r.exitCode),
+      `${(r.durationMs / 1000).toFixed(1)} s`,
+      String(r.attempts),
     ]),
   ];
 }

@@ -7,8 +7,7 @@ import type { WorkerRow } from '../workers/index.js';
 import { parseInputs, type ActionInputs } from './inputs.js';
 import { Input } from './names.js';
 import { publishTokens } from './outputs.js';
-import { describeTokens, tokenSummaryRows } from './report.js';
-import { runWorkerPhase, workerSummaryRows } from './workers.js';
+import { describeTokens, tokenSummaryRows, workerSummaryRows } from './report.js';
 
 /** The action: validate inputs, mint tokens, publish them, then run workers if asked. */
 export async function run(): Promise<void> {
@@ -37,7 +36,10 @@ export async function run(): Promise<void> {
     });
     for (const warning of tokens.warnings) core.warning(warning);
     publishTokens(tokens, inputs.exportEnv);
-    const rows = inputs.workers ? await runWorkerPhase(inputs.workers, session) : undefined;
+    // Loaded only when there are workers: a token-only run does not pay for child_process and globbing.
+    const rows = inputs.workers
+      ? await (await import('./workers.js')).runWorkerPhase(inputs.workers, session)
+      : undefined;
     await writeSummary(inputs, tokens, rows);
   } catch (error) {
     // Known failures are one paragraph for the user; anything else is a bug worth its message.

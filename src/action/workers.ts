@@ -79,17 +79,3 @@ export async function runWorkerPhase(inputs: WorkerInputs, session: ExoLoginSess
     process.removeListener('SIGTERM', cancel);
   }
 }
-
-/** Job summary rows: script, result, exit code, duration, attempts. */
-export function workerSummaryRows(rows: readonly WorkerRow[]): string[][] {
-  return [
-    ['Script', 'Result', 'Exit code', 'Duration', 'Attempts'],
-    ...rows.map((r) => [
-      r.name,
-      r.result === 'success' ? '✅ success' : `❌ ${r.result}`,
-      r.exitCode === null ? '' : String(r.exitCode),
-      `${(r.durationMs / 1000).toFixed(1)} s`,
-      String(r.attempts),
-    ]),
-  ];
-}
