@@ -1,0 +1,140 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  callbackSource,
+  detectSource,
+  ExoLoginError,
+  ExoLoginSession,
+  getExchangeOnlineTokens,
+  gitHubActionsSource,
+  tokenFileSource,
+} from '../../src/index.js';
+import { startEmulator, type Emulator } from '../emulator/index.ts';
+
+// In-process: the emulator's CA reaches Node through NODE_EXTRA_CA_CERTS, set by test/global-setup.ts.
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  emulator.reset();
+});
+
+const base = () => ({
+  tenantId: emulator.tenantId,
+  clientId: emulator.clientId,
+  authorityHost: emulator.authorityHost,
+});
+const fastRetries = { maxAttempts: 3, maxElapsedMs: 10_000, baseDelayMs: 10, maxDelayMs: 50 };
+
+describe('library', () => {
+  it('mints tokens from a callback source, reporting every secret before returning it', async () => {
+    const audiences: string[] = [];
+    const secrets: string[] = [];
+    const result = await getExchangeOnlineTokens({
+      ...base(),
+      organization: 'contoso.onmicrosoft.com',
+      resources: ['exchange', 'graph'],
+      assertion: callbackSource((audience) => {
+        audiences.push(audience);
+        return emulator.mintIdToken(audience);
+      }),
+      onSecret: (s) => secrets.push(s),
+    });
+    expect(audiences).toEqual(['api://AzureADTokenExchange']);
+    expect(result.tenantId).toBe(emulator.tenantId);
+    expect(result.tokens.exchange?.claims.roles).toEqual(['Exchange.ManageAsApp']);
+    expect(result.tokens.graph?.claims.audience).toBe('https://graph.microsoft.com');
+    expect(secrets).toContain(result.tokens.exchange?.token);
+    expect(secrets).toContain(result.tokens.graph?.token);
+    expect(result.warnings).toEqual([]);
+    expect(emulator.counts()).toEqual({ oidc: 0, token: 2, discovery: 0, other: 0 });
+  });
+
+  it('mints from a token file and from the GitHub source, and detects the source from the environment', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'exo-lib-'));
+    const file = join(dir, 'token');
+    await writeFile(file, emulator.mintIdToken());
+    const fromFile = await getExchangeOnlineTokens({ ...base(), assertion: tokenFileSource(file) });
+    emulator.verifyAccessToken(fromFile.tokens.exchange?.token ?? '');
+    const fromGitHub = await getExchangeOnlineTokens({
+      ...base(),
+      assertion: gitHubActionsSource(emulator.env),
+    });
+    emulator.verifyAccessToken(fromGitHub.tokens.exchange?.token ?? '');
+    expect(detectSource({ AZURE_FEDERATED_TOKEN_FILE: file }).description).toBe(`token file ${file}`);
+    expect(detectSource(emulator.env).description).toBe('GitHub Actions OIDC');
+  });
+
+  it('gives up on a hanging endpoint after the request timeout and retries it', async () => {
+    emulator.injectFaults('token', [{ kind: 'hang' }]);
+    const retries: string[] = [];
+    const started = Date.now();
+    const result = await getExchangeOnlineTokens({
+      ...base(),
+      assertion: gitHubActionsSource(emulator.env),
+      timeoutMs: 500,
+      retryPolicy: fastRetries,
+      onRetry: (m) => retries.push(m),
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    expect(retries).toHaveLength(1);
+    expect(retries[0]).toMatch(/attempt 1 failed \(ETIMEDOUT\)/);
+    emulator.verifyAccessToken(result.tokens.exchange?.token ?? '');
+    expect(emulator.counts().token).toBe(2);
+  });
+
+  it('stops after the attempt budget with a message naming the host', async () => {
+    emulator.injectFaults('token', [{ kind: 'reset' }, { kind: 'reset' }, { kind: 'reset' }]);
+    const error = await getExchangeOnlineTokens({
+      ...base(),
+      assertion: gitHubActionsSource(emulator.env),
+      retryPolicy: fastRetries,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExoLoginError);
+    expect((error as ExoLoginError).message).toMatch(
+      new RegExp(`^Cannot reach Entra ID at ${emulator.authorityHost}`),
+    );
+    expect(emulator.counts().token).toBe(3);
+  });
+
+  it('fetches a fresh ID token for a later mint once the cached one has under a minute left', async () => {
+    emulator.idToken = { ...emulator.idToken, lifetimeSeconds: 61 };
+    const session = new ExoLoginSession({ ...base(), assertion: gitHubActionsSource(emulator.env) });
+    await session.mint();
+    await session.mint(); // still over a minute left: reused
+    expect(session.assertionFetches).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await session.mint();
+    expect(session.assertionFetches).toBe(2);
+    expect(emulator.counts()).toEqual({ oidc: 2, token: 3, discovery: 0, other: 0 });
+  });
+
+  it('refuses tokens that would expire before the caller needs them, rather than hand out stale ones', async () => {
+    const session = new ExoLoginSession({ ...base(), assertion: gitHubActionsSource(emulator.env) });
+    const first = await session.mint();
+    expect(await session.tokensValidUntil(new Date(Date.now() + 60_000))).toBe(first);
+    const error = await session
+      .tokensValidUntil(new Date(first.expiresOn.getTime() + 1000))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExoLoginError);
+    expect((error as Error).message).toMatch(/lower timeout-minutes/);
+    expect(emulator.counts().token).toBe(2);
+  });
+
+  it('validates options before sending anything, naming them as the library spells them', async () => {
+    await expect(
+      getExchangeOnlineTokens({
+        tenantId: 'x',
+        clientId: emulator.clientId,
+        assertion: gitHubActionsSource(emulator.env),
+      }),
+    ).rejects.toThrow(/^Input 'tenantId' must be a GUID/);
+    expect(emulator.counts().oidc).toBe(0);
+  });
+});
