@@ -1,13 +1,41 @@
 /**
  * Worker orchestration overhead: N workers that exit at once, through runWorkers (wrappers, token checks,
  * environment, buffering) against spawning the same processes directly with the same concurrency, in the same
- * run, interleaved; the ratio of medians. Uses the compiled library (lib/, built by `npm ci`'s prepare step).
+ * run, interleaved; the ratio of medians.
+ *
+ * It measures the current src/, not a possibly stale lib/: src uses `.js` specifiers and a few non-erasable
+ * constructs (enums), so it re-runs itself with --experimental-transform-types and maps `./x.js` to `./x.ts`.
+ * Run: npm exec -- node scripts/bench-workers.ts
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { registerHooks } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runWorkers, type ExoTokens } from '../lib/index.js';
+import type { ExoTokens } from '../src/core/token.ts';
+
+const FLAG = '--experimental-transform-types';
+if (!process.execArgv.includes(FLAG)) {
+  const again = spawnSync(
+    process.execPath,
+    [FLAG, '--no-warnings', import.meta.filename, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
+  process.exit(again.status ?? 1);
+}
+registerHooks({
+  resolve(specifier, context, next) {
+    try {
+      return next(specifier, context);
+    } catch (error) {
+      if (/^\.\.?\/.*\.js$/.test(specifier)) return next(`${specifier.slice(0, -3)}.ts`, context);
+      throw error;
+    }
+  },
+});
+const { runWorkers } = await import('../src/workers/index.ts');
 
 const N = Number(process.env['BENCH_WORKERS'] ?? 40);
 const PARALLEL = 4;

@@ -9,6 +9,7 @@ import {
   type WorkerRow,
   runWorkers,
 } from '../workers/index.js';
+import { withCancellation } from '../workers/signals.js';
 import type { WorkerInputs } from './inputs.js';
 import { Input, Output } from './names.js';
 
@@ -43,14 +44,7 @@ export async function runWorkerPhase(inputs: WorkerInputs, session: ExoLoginSess
     core.info(`Shard ${inputs.shard.index}/${total}: ${mine.length} of ${all.length} scripts.`);
   }
 
-  // A cancelled run sends SIGINT, then SIGTERM: end every worker and its children before we exit.
-  const controller = new AbortController();
-  const cancel = (): void => {
-    controller.abort();
-  };
-  process.once('SIGINT', cancel);
-  process.once('SIGTERM', cancel);
-  try {
+  return withCancellation(async (signal) => {
     const run = await runWorkers({
       workers: mine.map((script) => ({ name: posixRelative(script, cwd), script })),
       inline: inputs.run,
@@ -63,7 +57,7 @@ export async function runWorkerPhase(inputs: WorkerInputs, session: ExoLoginSess
       getTokens: (minValidUntil) => session.tokensValidUntil(minValidUntil),
       moduleVersion: inputs.moduleVersion,
       logger: actionsLogger,
-      signal: controller.signal,
+      signal,
     });
     const rows = run.rows.map((row) => ({ ...row, script: posixRelative(row.script, cwd) }));
     core.setOutput(Output.Results, JSON.stringify(rows));
@@ -74,8 +68,5 @@ export async function runWorkerPhase(inputs: WorkerInputs, session: ExoLoginSess
       );
     }
     return rows;
-  } finally {
-    process.removeListener('SIGINT', cancel);
-    process.removeListener('SIGTERM', cancel);
-  }
+  });
 }

@@ -14,6 +14,7 @@ import {
   type Logger,
   type Shard,
 } from '../workers/index.js';
+import { withCancellation } from '../workers/signals.js';
 import { EXIT, type CliArgs } from './args.js';
 import type { CliIo } from './main.js';
 
@@ -73,13 +74,7 @@ export async function runScriptsCommand(
   };
   const all = await expandScripts(settings.patterns, settings.cwd, 'SCRIPT');
   const mine = settings.shard ? shardOf(all, settings.shard) : all;
-  const controller = new AbortController();
-  const cancel = (): void => {
-    controller.abort();
-  };
-  process.once('SIGINT', cancel);
-  process.once('SIGTERM', cancel);
-  try {
+  return withCancellation(async (signal) => {
     const run = await runWorkers({
       workers: mine.map((script) => ({ name: posixRelative(script, settings.cwd), script })),
       maxParallel: settings.maxParallel,
@@ -91,7 +86,7 @@ export async function runScriptsCommand(
       getTokens: (minValidUntil) => session.tokensValidUntil(minValidUntil),
       moduleVersion: settings.moduleVersion,
       logger,
-      signal: controller.signal,
+      signal,
     });
     for (const row of run.rows) {
       err(
@@ -99,8 +94,5 @@ export async function runScriptsCommand(
       );
     }
     return run.ok ? EXIT.ok : EXIT.failure;
-  } finally {
-    process.removeListener('SIGINT', cancel);
-    process.removeListener('SIGTERM', cancel);
-  }
+  });
 }

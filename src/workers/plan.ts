@@ -62,7 +62,10 @@ export function shardOf<T>(items: readonly T[], shard: Shard): T[] {
   return items.filter((_, k) => k % shard.total === shard.index - 1);
 }
 
-/** `{"shard":[1,…,n]}` for a matrix: `strategy.matrix: ${{ fromJSON(…) }}` with `shard: ${{ matrix.shard }}/n`. */
-export function shardMatrix(total: number): { shard: number[] } {
-  return { shard: Array.from({ length: total }, (_, i) => i + 1) };
+/**
+ * The matrix for a plan job: `{"shard":["1/4",…,"4/4"]}`, used as `strategy.matrix: ${{ fromJSON(…) }}` with
+ * `shard: ${{ matrix.shard }}` passed straight back to the action.
+ */
+export function shardMatrix(total: number): { shard: string[] } {
+  return { shard: Array.from({ length: total }, (_, i) => `${i + 1}/${total}`) };
 }

@@ -63,6 +63,12 @@ export function runProcess(
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
 
+    // Once the leader has exited, anything left in its group is an orphan (a background job, a helper that
+    // kept our pipes open): end it now, or 'close' would wait for it until the timeout.
+    child.on('exit', () => {
+      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+    });
+
     let settled = false;
     child.on('error', (error: NodeJS.ErrnoException) => {
       spawnError = error;
@@ -79,7 +85,7 @@ export function runProcess(
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      // The leader is gone; make sure nothing it started outlives it.
+      // Again after the streams closed, for anything started between 'exit' and now.
       if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
       if (killTimer) clearTimeout(killTimer);
       for (const rest of [partial.stdout, partial.stderr]) if (rest !== '') lines.push(rest);

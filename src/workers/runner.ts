@@ -1,5 +1,5 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, extname, isAbsolute, join, relative } from 'node:path';
 import { ACTIONS_ID_TOKEN_REQUEST_TOKEN, ACTIONS_ID_TOKEN_REQUEST_URL } from '../core/assertion.js';
 import { errorMessage } from '../core/errors.js';
 import type { ExoTokens } from '../core/token.js';
@@ -65,15 +65,28 @@ export function redact(line: string, secrets: readonly string[]): string {
  * when it ends: streams of parallel workers interleaved line by line are unreadable in a CI log.
  */
 export async function runWorkers(options: RunWorkersOptions): Promise<WorkerRun> {
-  const { logger } = options;
+  // mkdtemp makes the directory 0700; chmod anyway in case a umask or an odd file system widened it.
   const privateDir = await mkdtemp(join(options.tempDir, 'exo-login-'));
   await chmod(privateDir, 0o700);
-  const workers: WorkerSpec[] = [...options.workers];
-  if (options.inline !== undefined) {
-    const script = join(privateDir, 'run.ps1');
-    await writeFile(script, options.inline, { mode: 0o600 });
-    workers.push({ name: 'run', script });
+  try {
+    const workers: WorkerSpec[] = [...options.workers];
+    if (options.inline !== undefined) {
+      const script = join(privateDir, 'run.ps1');
+      await writeFile(script, options.inline, { mode: 0o600 });
+      workers.push({ name: 'run', script });
+    }
+    return await runAll(options, workers, privateDir);
+  } finally {
+    await rm(privateDir, { recursive: true, force: true });
   }
+}
+
+async function runAll(
+  options: RunWorkersOptions,
+  workers: WorkerSpec[],
+  privateDir: string,
+): Promise<WorkerRun> {
+  const { logger } = options;
   const rows: WorkerRow[] = workers.map((w) => ({
     name: w.name,
     script: w.script,
@@ -82,6 +95,7 @@ export async function runWorkers(options: RunWorkersOptions): Promise<WorkerRun>
     durationMs: 0,
     attempts: 0,
   }));
+  const reached = new Set<number>();
   const stopAll = new AbortController();
   const onOuterAbort = (): void => {
     stopAll.abort();
@@ -98,48 +112,69 @@ export async function runWorkers(options: RunWorkersOptions): Promise<WorkerRun>
       const worker = workers[index];
       const row = rows[index];
       if (!worker || !row) return;
-      await runOne(worker, row, index);
-      if (row.result !== 'success') {
+      reached.add(index);
+      const started = Date.now();
+      try {
+        await runOne(worker, row, index, started);
+      } catch (error) {
+        // Whatever went wrong (a full temp disk, say) belongs to this worker's row, not to the whole run.
+        Object.assign(row, { result: 'error', durationMs: Date.now() - started, error: errorMessage(error) });
+        logger.error(`${worker.name}: ${errorMessage(error)}`);
+      }
+      if (row.result === 'skipped' && row.attempts === 0) reached.delete(index);
+      else if (row.result !== 'success') {
         failed = true;
         if (options.failFast) stopAll.abort();
       }
     }
   };
 
-  const runOne = async (worker: WorkerSpec, row: WorkerRow, index: number): Promise<void> => {
-    const started = Date.now();
-    row.attempts = 1;
+  const runOne = async (
+    worker: WorkerSpec,
+    row: WorkerRow,
+    index: number,
+    started: number,
+  ): Promise<void> => {
     const finish = (result: WorkerRow['result'], exitCode: number | null, error?: string): void => {
       row.result = result;
       row.exitCode = exitCode;
       row.durationMs = Date.now() - started;
       if (error !== undefined) row.error = error;
     };
+    const fail = (error: string): void => {
+      finish('error', null, error);
+      logger.error(`${worker.name}: ${error}`);
+    };
     const plan = interpreterFor(worker.script);
     if (!plan) {
-      finish('error', null, `cannot run ${basename(worker.script)}: use .ps1, .sh, .js, .mjs or .py`);
-      logger.error(`${worker.name}: ${row.error ?? ''}`);
+      fail(`cannot run ${basename(worker.script)}: use .ps1, .sh, .js, .mjs or .py`);
       return;
     }
+    // Tokens that outlive the worker's timeout: Exchange Online cannot refresh them, so a session would die mid-run.
+    const minValidUntil = new Date(Date.now() + options.timeoutMs + TOKEN_MARGIN_MS);
     let tokens: ExoTokens;
     try {
-      tokens = await options.getTokens(new Date(Date.now() + options.timeoutMs + TOKEN_MARGIN_MS));
+      tokens = await options.getTokens(minValidUntil);
     } catch (error) {
-      finish('error', null, errorMessage(error));
-      logger.error(`${worker.name}: ${errorMessage(error)}`);
+      fail(errorMessage(error));
       return;
     }
+    if (tokens.expiresOn.getTime() < minValidUntil.getTime()) {
+      fail(
+        `the tokens expire at ${tokens.expiresOn.toISOString()}, before this worker's timeout (plus a ${TOKEN_MARGIN_MS / 60_000}-minute margin) ends at ${minValidUntil.toISOString()}: lower timeout-minutes.`,
+      );
+      return;
+    }
+    // Cancelled while the tokens were minted: never started, so the row stays skipped/cancelled.
+    if (stopAll.signal.aborted) return;
     const secrets = Object.values(tokens.tokens).map((t) => t.token);
     let args = plan.args;
     let wrapperFile: string | undefined;
     if (plan.powershell) {
       if (!tokens.organization) {
-        finish(
-          'error',
-          null,
+        fail(
           "PowerShell workers need the organization (the tenant's *.onmicrosoft.com domain): set 'organization'.",
         );
-        logger.error(`${worker.name}: ${row.error ?? ''}`);
         return;
       }
       wrapperFile = join(privateDir, `worker-${index + 1}.ps1`);
@@ -152,11 +187,12 @@ export async function runWorkers(options: RunWorkersOptions): Promise<WorkerRun>
           compliance: tokens.tokens.compliance !== undefined,
           moduleVersion: options.moduleVersion,
         }),
-        { mode: 0o600 },
+        { mode: 0o600, flag: 'wx' },
       );
       args = [...plan.args, wrapperFile];
     }
     logger.info(`▶ ${worker.name} started`);
+    row.attempts = 1;
     let outcome: ProcessOutcome;
     try {
       outcome = await runProcess(plan.command, args, {
@@ -187,7 +223,7 @@ export async function runWorkers(options: RunWorkersOptions): Promise<WorkerRun>
       finish(
         'timeout',
         outcome.exitCode,
-        `exceeded ${(options.timeoutMs / 60_000).toFixed(2).replace(/\.?0+$/, '')} minutes; stopped with its child processes`,
+        `exceeded ${Number((options.timeoutMs / 60_000).toPrecision(3))} minutes; stopped with its child processes`,
       );
     } else if (outcome.stoppedBy === 'cancel') {
       finish(
@@ -204,7 +240,8 @@ export async function runWorkers(options: RunWorkersOptions): Promise<WorkerRun>
       lines,
     );
     if (row.result !== 'success') {
-      const locations = findErrorLocations(lines);
+      // Locations in the generated wrapper or the inline script's temp file point at files that are gone.
+      const locations = findErrorLocations(lines).filter((l) => !isInside(l.file, privateDir));
       for (const location of locations)
         logger.error(`${worker.name}: ${location.message}`, {
           file: location.file,
@@ -216,13 +253,19 @@ export async function runWorkers(options: RunWorkersOptions): Promise<WorkerRun>
   };
 
   try {
-    await Promise.all(Array.from({ length: Math.min(options.maxParallel, workers.length) }, lane));
+    await Promise.all(
+      Array.from({ length: Math.min(Math.max(1, options.maxParallel), workers.length) }, lane),
+    );
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
-    await rm(privateDir, { recursive: true, force: true });
   }
-  for (const row of rows) {
-    if (row.attempts === 0) row.result = options.signal?.aborted ? 'cancelled' : 'skipped';
-  }
+  rows.forEach((row, index) => {
+    if (!reached.has(index)) row.result = options.signal?.aborted ? 'cancelled' : 'skipped';
+  });
   return { ok: rows.every((r) => r.result === 'success'), rows };
+}
+
+function isInside(file: string, dir: string): boolean {
+  const rel = relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }

@@ -57,8 +57,16 @@ if (env.ACTIONS_ID_TOKEN_REQUEST_TOKEN || env.ACTIONS_ID_TOKEN_REQUEST_URL || en
   violation('GitHub credentials were passed to the worker');
 }
 const [h, p, s] = token.split('.');
-const claims = JSON.parse(Buffer.from(p ?? '', 'base64url').toString('utf8'));
+let header;
+let claims;
+try {
+  header = JSON.parse(Buffer.from(h ?? '', 'base64url').toString('utf8'));
+  claims = JSON.parse(Buffer.from(p ?? '', 'base64url').toString('utf8'));
+} catch {
+  violation('EXO_ACCESS_TOKEN is not a JWT');
+}
 if (env.EXO_STANDIN_PUBLIC_KEY_FILE) {
+  if (header.alg !== 'RS256') violation(`token alg ${header.alg}, expected RS256`);
   const key = createPublicKey(readFileSync(env.EXO_STANDIN_PUBLIC_KEY_FILE, 'utf8'));
   if (!verify('sha256', Buffer.from(`${h}.${p}`), key, Buffer.from(s ?? '', 'base64url')))
     violation('token signature invalid');
@@ -82,7 +90,7 @@ for (const directive of directives) {
   }
 }
 log('start', { fingerprint, exp: claims.exp, script });
-process.on('exit', () => log('end', { fingerprint }));
+process.on('exit', (code) => log('end', { fingerprint, end: Date.now(), code }));
 process.on('SIGTERM', () => process.exit(143));
 
 for (const directive of directives) {

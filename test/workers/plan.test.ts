@@ -20,7 +20,8 @@ describe('sharding', () => {
     }
   });
   it('lists the shards for a matrix', () => {
-    expect(shardMatrix(3)).toEqual({ shard: [1, 2, 3] });
+    expect(shardMatrix(3)).toEqual({ shard: ['1/3', '2/3', '3/3'] });
+    expect(JSON.stringify(shardMatrix(1))).toBe('{"shard":["1/1"]}');
   });
 });
 

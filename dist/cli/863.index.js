@@ -1,1 +1,0 @@
-export const id=863;export const ids=[863];export const modules={5863:(r,t,e)=>{e.d(t,{runScriptsCommand:()=>o});var n=e(6890);async function o(r,t,e,o){return o.stderr.write(`exo-login run: not available yet (${r.scripts.length} scripts)\n`),Promise.resolve(n.dc.failure)}}};

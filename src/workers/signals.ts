@@ -1,0 +1,18 @@
+/**
+ * Runs `work` with an AbortSignal that fires on SIGINT or SIGTERM. A cancelled GitHub run sends SIGINT, then
+ * SIGTERM after a grace period: the signal lets the runner end every worker and its children before we exit.
+ */
+export async function withCancellation<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const cancel = (): void => {
+    controller.abort();
+  };
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.removeListener('SIGINT', cancel);
+    process.removeListener('SIGTERM', cancel);
+  }
+}

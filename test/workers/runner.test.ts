@@ -1,0 +1,401 @@
+import { spawnSync } from 'node:child_process';
+import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ExoTokens } from '../../src/core/token.js';
+import {
+  TOKEN_MARGIN_MS,
+  powershellWrapper,
+  runWorkers,
+  workerEnvironment,
+  type RunWorkersOptions,
+  type WorkerRun,
+} from '../../src/workers/index.js';
+import {
+  BIN,
+  alive,
+  fingerprint,
+  maxOverlap,
+  publicKeyFile,
+  recordingLogger,
+  sleep,
+  standinEvents,
+  tokensFor,
+  workspace,
+  type Recorded,
+} from './helpers.js';
+
+const HOUR = 3_600_000;
+
+interface Setup {
+  dir: string;
+  log: string;
+  recorded: Recorded;
+  run: (overrides?: Partial<RunWorkersOptions>) => Promise<WorkerRun>;
+}
+
+/** A workspace with the given scripts, run through the stand-in pwsh found via the worker env's PATH only. */
+async function setup(
+  files: Record<string, string>,
+  tokens: ExoTokens = tokensFor(new Date(Date.now() + HOUR)),
+) {
+  const dir = await workspace(files);
+  const log = join(dir, 'standin.log');
+  const recorded = recordingLogger();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${BIN}:${process.env['PATH'] ?? ''}`,
+    EXO_STANDIN_LOG: log,
+    EXO_STANDIN_PUBLIC_KEY_FILE: await publicKeyFile(dir),
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token-secret',
+    ACTIONS_ID_TOKEN_REQUEST_URL: 'https://example.invalid/token?api-version=2.0',
+    ACTIONS_RUNTIME_TOKEN: 'runtime-token-secret',
+    PIDS: join(dir, 'pids'),
+  };
+  const s: Setup = {
+    dir,
+    log,
+    recorded,
+    run: (overrides = {}) =>
+      runWorkers({
+        workers: Object.keys(files)
+          .filter((f) => !f.startsWith('lib/'))
+          .map((name) => ({ name, script: join(dir, name) })),
+        maxParallel: 3,
+        timeoutMs: 60_000,
+        failFast: false,
+        cwd: dir,
+        env,
+        tempDir: join(dir, 'tmp'),
+        getTokens: () => Promise.resolve(tokens),
+        logger: recorded.logger,
+        killGraceMs: 300,
+        ...overrides,
+      }),
+  };
+  return s;
+}
+
+/** Pids written by the .sh workers below (`echo $$ $! >> "$PIDS"`). */
+async function shellPids(s: Setup): Promise<number[]> {
+  const file = join(s.dir, 'pids');
+  if (!existsSync(file)) return [];
+  return (await readFile(file, 'utf8')).split(/\s+/).filter(Boolean).map(Number);
+}
+
+const HANG_SH = 'sleep 1000 &\necho $$ $! >> "$PIDS"\nwait\n';
+
+describe('worker environment', () => {
+  it('withholds the GitHub credentials and adds the token variables and the worker name', () => {
+    const tokens = tokensFor(new Date(Date.now() + HOUR), { compliance: true });
+    const env = workerEnvironment(
+      {
+        PATH: '/bin',
+        HOME: '/home/runner',
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'a',
+        ACTIONS_ID_TOKEN_REQUEST_URL: 'b',
+        ACTIONS_RUNTIME_TOKEN: 'c',
+      },
+      tokens,
+      'checks/a.ps1',
+    );
+    expect(env).toEqual({
+      PATH: '/bin',
+      HOME: '/home/runner',
+      EXO_ACCESS_TOKEN: tokens.tokens.exchange?.token,
+      IPPS_ACCESS_TOKEN: tokens.tokens.compliance?.token,
+      EXO_ORGANIZATION: 'contoso.onmicrosoft.com',
+      EXO_TENANT_ID: tokens.tenantId,
+      EXO_ENVIRONMENT: 'O365Default',
+      EXO_EXPIRES_ON: tokens.expiresOn.toISOString(),
+      EXO_WORKER: 'checks/a.ps1',
+    });
+  });
+
+  it('is what a script actually sees', async () => {
+    const s = await setup({ 'env.sh': 'env > "$PIDS.env"\n' });
+    const run = await s.run();
+    expect(run.ok).toBe(true);
+    const seen = await readFile(join(s.dir, 'pids.env'), 'utf8');
+    expect(seen).toMatch(/^EXO_WORKER=env\.sh$/m);
+    expect(seen).toMatch(/^EXO_ACCESS_TOKEN=ey/m);
+    expect(seen).toMatch(/^EXO_ORGANIZATION=contoso\.onmicrosoft\.com$/m);
+    expect(seen).not.toMatch(/ACTIONS_ID_TOKEN_REQUEST|ACTIONS_RUNTIME_TOKEN/);
+  });
+});
+
+describe('PowerShell workers through the stand-in pwsh', () => {
+  it('keeps the contract (arguments, owner-only wrapper, no token in it) and cleans up the wrapper', async () => {
+    const s = await setup(
+      {
+        'a.ps1': '# standin: print hello from a\n',
+        "it's here/b.ps1": '# standin: print hello from b\n',
+      },
+      tokensFor(new Date(Date.now() + HOUR), { compliance: true }),
+    );
+    const run = await s.run();
+    expect(s.recorded.text()).not.toContain('contract violated');
+    expect(run.rows.map((r) => [r.name, r.result, r.exitCode, r.attempts])).toEqual([
+      ['a.ps1', 'success', 0, 1],
+      ["it's here/b.ps1", 'success', 0, 1],
+    ]);
+    expect(s.recorded.groups.find((g) => g.title.includes('a.ps1'))?.lines).toEqual(['hello from a']);
+    expect(s.recorded.infos).toContain('▶ a.ps1 started');
+    expect((await standinEvents(s.log)).filter((e) => e.event === 'start')).toHaveLength(2);
+    expect(await readdir(join(s.dir, 'tmp'))).toEqual([]);
+  });
+
+  it('runs inline PowerShell from an owner-only temp file, wrapped the same way', async () => {
+    const s = await setup({});
+    const run = await s.run({ inline: '# standin: print inline ok\n' });
+    expect(run.rows).toMatchObject([{ name: 'run', result: 'success', exitCode: 0 }]);
+    expect(s.recorded.groups[0]?.lines).toEqual(['inline ok']);
+    expect(await readdir(join(s.dir, 'tmp'))).toEqual([]);
+  });
+
+  it('passes the exit code through and annotates the PowerShell error location', async () => {
+    const s = await setup({
+      'check.ps1': '# standin: error "Mailbox not found" line 12\n# standin: exit 3\n',
+    });
+    const run = await s.run();
+    expect(run.ok).toBe(false);
+    expect(run.rows[0]).toMatchObject({ result: 'failure', exitCode: 3 });
+    expect(s.recorded.errors).toEqual([
+      {
+        message: 'check.ps1: Mailbox not found',
+        location: { file: join(s.dir, 'check.ps1'), startLine: 12 },
+      },
+    ]);
+  });
+
+  it('redacts the tokens from the output', async () => {
+    const tokens = tokensFor(new Date(Date.now() + HOUR), { compliance: true });
+    const s = await setup(
+      {
+        'leak.ps1': '# standin: print-token\n',
+        'leak.sh': 'echo "x${EXO_ACCESS_TOKEN}x ${IPPS_ACCESS_TOKEN}"\n',
+      },
+      tokens,
+    );
+    await s.run();
+    const text = s.recorded.text();
+    for (const t of Object.values(tokens.tokens)) expect(text).not.toContain(t.token);
+    expect(text).toContain('token=***');
+    expect(text).toContain('x***x ***');
+  });
+
+  it('the stand-in itself rejects a broken contract', async () => {
+    const s = await setup({ 'a.ps1': '' });
+    const tokens = tokensFor(new Date(Date.now() + HOUR));
+    const token = tokens.tokens.exchange?.token ?? '';
+    const env = {
+      ...workerEnvironment(process.env, tokens, 'a'),
+      EXO_STANDIN_PUBLIC_KEY_FILE: join(s.dir, 'public.pem'),
+    };
+    const wrapper = join(s.dir, 'tmp', 'w.ps1');
+    const text = powershellWrapper({
+      script: join(s.dir, 'a.ps1'),
+      organization: 'contoso.onmicrosoft.com',
+      environment: 'O365Default',
+      compliance: false,
+    });
+    const pwsh = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+      spawnSync(join(BIN, 'pwsh'), args, { env: { ...env, ...extra }, encoding: 'utf8' });
+    await chmod(join(s.dir, 'tmp'), 0o700);
+    await writeFile(wrapper, text, { mode: 0o600 });
+    expect(pwsh(['-NoLogo', '-NoProfile', '-NonInteractive', '-File', wrapper]).status).toBe(0);
+    expect(pwsh(['-NoProfile', '-File', wrapper]).status).toBe(97);
+    expect(
+      pwsh(['-NoLogo', '-NoProfile', '-NonInteractive', '-File', wrapper], { ACTIONS_RUNTIME_TOKEN: 'x' })
+        .status,
+    ).toBe(97);
+    const expired = tokensFor(new Date(Date.now() - 1000)).tokens.exchange?.token ?? '';
+    expect(
+      pwsh(['-NoLogo', '-NoProfile', '-NonInteractive', '-File', wrapper], { EXO_ACCESS_TOKEN: expired })
+        .stderr,
+    ).toMatch(/expired/);
+    await chmod(wrapper, 0o644);
+    expect(pwsh(['-NoLogo', '-NoProfile', '-NonInteractive', '-File', wrapper]).stderr).toMatch(
+      /wrapper mode 644/,
+    );
+    await writeFile(wrapper, `${text}# ${token}\n`, { mode: 0o600 });
+    await chmod(wrapper, 0o600);
+    expect(pwsh(['-NoLogo', '-NoProfile', '-NonInteractive', '-File', wrapper]).stderr).toMatch(
+      /token is written/,
+    );
+  });
+});
+
+describe('scheduling', () => {
+  it('never runs more than max-parallel workers at once, and uses all of them', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 8; i++) files[`w${i}.ps1`] = '# standin: sleep 0.4\n';
+    const s = await setup(files);
+    const run = await s.run({ maxParallel: 3 });
+    expect(run.ok).toBe(true);
+    const events = await standinEvents(s.log);
+    const ends = new Map(events.filter((e) => e.event === 'end').map((e) => [e.pid, e.end ?? e.time]));
+    const intervals = events
+      .filter((e) => e.event === 'start')
+      .map((e) => ({ start: e.start, end: ends.get(e.pid) ?? Infinity }));
+    expect(intervals).toHaveLength(8);
+    expect(maxOverlap(intervals)).toBe(3);
+  });
+
+  it('fail-fast: no new worker after the first failure, running ones cancelled', async () => {
+    const s = await setup({
+      'a.sh': 'sleep 0.2; exit 3\n',
+      'b.sh': HANG_SH,
+      'c.sh': 'exit 0\n',
+      'd.sh': 'exit 0\n',
+    });
+    const run = await s.run({ maxParallel: 2, failFast: true });
+    expect(run.ok).toBe(false);
+    expect(run.rows.map((r) => [r.name, r.result, r.attempts])).toEqual([
+      ['a.sh', 'failure', 1],
+      ['b.sh', 'cancelled', 1],
+      ['c.sh', 'skipped', 0],
+      ['d.sh', 'skipped', 0],
+    ]);
+    for (const pid of await shellPids(s)) expect(alive(pid)).toBe(false);
+  });
+
+  it('without fail-fast, runs everything and fails when any worker failed', async () => {
+    const s = await setup({ 'a.sh': 'exit 3\n', 'b.sh': 'exit 0\n', 'c.js': 'process.exit(0)\n' });
+    const run = await s.run({ maxParallel: 1 });
+    expect(run.ok).toBe(false);
+    expect(run.rows.map((r) => r.result)).toEqual(['failure', 'success', 'success']);
+  });
+
+  it('buffers stdout and stderr in arrival order and prints them as one group', async () => {
+    const s = await setup({ 'o.sh': 'echo one; sleep 0.05; echo two >&2; sleep 0.05; echo three\n' });
+    await s.run();
+    expect(s.recorded.groups).toHaveLength(1);
+    expect(s.recorded.groups[0]?.title).toMatch(/^✓ o\.sh: success \(exit 0\) in \d+\.\d s$/);
+    expect(s.recorded.groups[0]?.lines).toEqual(['one', 'two', 'three']);
+  });
+});
+
+describe('faults', () => {
+  it('a timeout ends the worker and its children', async () => {
+    const s = await setup({ 'hang.ps1': '# standin: spawn-child-and-hang\n', 'hang.sh': HANG_SH });
+    const started = Date.now();
+    const run = await s.run({ timeoutMs: 1500 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(run.rows.map((r) => r.result)).toEqual(['timeout', 'timeout']);
+    expect(run.rows[0]?.error).toMatch(/^exceeded 0\.025 minutes; stopped with its child processes$/);
+    const pids = [
+      ...(await standinEvents(s.log)).flatMap((e) => [e.pid, ...e.children]),
+      ...(await shellPids(s)),
+    ];
+    expect(pids.length).toBeGreaterThanOrEqual(4);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
+
+  it('escalates to SIGKILL when a worker ignores SIGTERM', async () => {
+    const s = await setup({ 'stubborn.sh': `trap '' TERM\n${HANG_SH}` });
+    const run = await s.run({ timeoutMs: 500, killGraceMs: 200 });
+    expect(run.rows[0]?.result).toBe('timeout');
+    const pids = await shellPids(s);
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
+
+  it('ends background processes a worker leaves behind when it exits', async () => {
+    const s = await setup({ 'bg.sh': 'sleep 1000 &\necho $$ $! >> "$PIDS"\nexit 0\n' });
+    const started = Date.now();
+    const run = await s.run({ timeoutMs: 10_000 });
+    expect(run.rows[0]?.result).toBe('success');
+    expect(Date.now() - started).toBeLessThan(5000);
+    for (const pid of await shellPids(s)) expect(alive(pid)).toBe(false);
+  });
+
+  it('an AbortSignal ends every worker and its children; unstarted ones are cancelled', async () => {
+    const s = await setup({ 'a.sh': HANG_SH, 'b.sh': HANG_SH, 'c.sh': HANG_SH });
+    const controller = new AbortController();
+    const pending = s.run({ maxParallel: 2, signal: controller.signal });
+    while ((await shellPids(s)).length < 4) await sleep(20);
+    controller.abort();
+    const run = await pending;
+    expect(run.rows.map((r) => [r.result, r.attempts])).toEqual([
+      ['cancelled', 1],
+      ['cancelled', 1],
+      ['cancelled', 0],
+    ]);
+    expect(run.rows[0]?.error).toBe('the run was cancelled');
+    const pids = await shellPids(s);
+    expect(pids).toHaveLength(4);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(await readdir(join(s.dir, 'tmp'))).toEqual([]);
+  });
+
+  it('a missing interpreter is an error row, with a hint for pwsh', async () => {
+    const s = await setup({ 'a.ps1': '', 'b.sh': 'exit 0\n', 'notes.txt': '' });
+    const run = await s.run({ env: { PATH: join(s.dir, 'no-such-bin') } });
+    expect(run.rows.map((r) => [r.result, r.exitCode])).toEqual([
+      ['error', null],
+      ['error', null],
+      ['error', null],
+    ]);
+    expect(run.rows[0]?.error).toMatch(/^pwsh not found on PATH\. Use a runner image with PowerShell 7/);
+    expect(run.rows[0]?.attempts).toBe(1);
+    expect(run.rows[1]?.error).toBe('bash not found on PATH.');
+    expect(run.rows[2]?.error).toMatch(/cannot run notes\.txt/);
+  });
+
+  it('PowerShell workers need an organization', async () => {
+    const s = await setup(
+      { 'a.ps1': '' },
+      tokensFor(new Date(Date.now() + HOUR), { organization: undefined }),
+    );
+    const run = await s.run();
+    expect(run.rows[0]).toMatchObject({ result: 'error', attempts: 0 });
+    expect(await standinEvents(s.log)).toEqual([]);
+  });
+});
+
+describe('token freshness', () => {
+  it('asks for tokens that outlive the timeout plus the margin, and workers get the re-minted ones', async () => {
+    const stale = tokensFor(new Date(Date.now() + 3 * 60_000));
+    let current = stale;
+    const asked: Date[] = [];
+    // Like ExoLoginSession.tokensValidUntil: reuse while valid long enough, else mint.
+    const getTokens = (minValidUntil: Date): Promise<ExoTokens> => {
+      asked.push(minValidUntil);
+      if (current.expiresOn <= minValidUntil) current = tokensFor(new Date(minValidUntil.getTime() + HOUR));
+      return Promise.resolve(current);
+    };
+    const s = await setup({ 'a.ps1': '# standin: print ok\n', 'b.ps1': '# standin: print ok\n' });
+    const before = Date.now();
+    const run = await s.run({ timeoutMs: 5 * 60_000, getTokens, maxParallel: 1 });
+    expect(run.ok).toBe(true);
+    expect(asked).toHaveLength(2);
+    for (const min of asked)
+      expect(min.getTime()).toBeGreaterThanOrEqual(before + 5 * 60_000 + TOKEN_MARGIN_MS);
+    const starts = (await standinEvents(s.log)).filter((e) => e.event === 'start');
+    const fresh = current.tokens.exchange?.token ?? '';
+    expect(current).not.toBe(stale);
+    expect(starts.map((e) => e.fingerprint)).toEqual([fingerprint(fresh), fingerprint(fresh)]);
+    for (const e of starts) expect((e.exp ?? 0) * 1000).toBeGreaterThan(before + 7 * 60_000);
+  });
+
+  it('does not start a worker with tokens that expire before its timeout', async () => {
+    const s = await setup({ 'a.ps1': '' }, tokensFor(new Date(Date.now() + 60_000)));
+    const run = await s.run({ timeoutMs: 5 * 60_000 });
+    expect(run.rows[0]).toMatchObject({ result: 'error', attempts: 0 });
+    expect(run.rows[0]?.error).toMatch(/lower timeout-minutes/);
+    expect(await standinEvents(s.log)).toEqual([]);
+  });
+
+  it('a failing token provider fails the worker, not the run', async () => {
+    const s = await setup({ 'a.sh': 'exit 0\n' });
+    const run = await s.run({
+      getTokens: () => Promise.reject(new Error('AADSTS700213: no matching federated identity')),
+    });
+    expect(run.rows[0]).toMatchObject({
+      result: 'error',
+      error: 'AADSTS700213: no matching federated identity',
+    });
+  });
+});
