@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { defaultTenant, startEmulator, type Emulator } from '../emulator/index.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { defaultTenant, type Emulator } from '../emulator/index.ts';
+import { useEmulator } from './emulator-fixture.ts';
 import { errorAnnotation, leaks, runAction, type ActionRun } from './runner.ts';
 
+const current = useEmulator();
 let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
 beforeEach(() => {
-  emulator.reset();
+  emulator = current();
 });
 
 function run(

@@ -2,20 +2,16 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
-import { startEmulator, type Emulator } from '../emulator/index.ts';
+import type { Emulator } from '../emulator/index.ts';
+import { useEmulator } from './emulator-fixture.ts';
 import { ROOT } from './runner.ts';
 
+const current = useEmulator();
 let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
 beforeEach(() => {
-  emulator.reset();
+  emulator = current();
 });
 
 interface CliRun {

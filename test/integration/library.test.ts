@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   callbackSource,
   detectSource,
@@ -11,18 +11,14 @@ import {
   gitHubActionsSource,
   tokenFileSource,
 } from '../../src/index.js';
-import { startEmulator, type Emulator } from '../emulator/index.ts';
+import type { Emulator } from '../emulator/index.ts';
+import { useEmulator } from './emulator-fixture.ts';
 
 // In-process: the emulator's CA reaches Node through NODE_EXTRA_CA_CERTS, set by test/global-setup.ts.
+const current = useEmulator();
 let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
 beforeEach(() => {
-  emulator.reset();
+  emulator = current();
 });
 
 const base = () => ({

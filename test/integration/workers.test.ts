@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../emulator/index.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Emulator } from '../emulator/index.ts';
+import { useEmulator } from './emulator-fixture.ts';
 import { leaks, ROOT, runAction, type ActionRun, type RunOptions } from './runner.ts';
 
 interface StandinEvent {
@@ -17,15 +18,10 @@ interface StandinEvent {
   message?: string;
 }
 
+const current = useEmulator();
 let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
 beforeEach(() => {
-  emulator.reset();
+  emulator = current();
 });
 
 async function workspace(files: Record<string, string>): Promise<{ dir: string; log: string }> {

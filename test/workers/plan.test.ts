@@ -2,7 +2,6 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findErrorLocations } from '../../src/workers/annotations.js';
 import { expandScripts, posixRelative, shardMatrix, shardOf } from '../../src/workers/plan.js';
 import { powershellWrapper, psQuote } from '../../src/workers/wrapper.js';
 
@@ -89,32 +88,5 @@ describe('PowerShell wrapper', () => {
   });
   it('quotes for PowerShell single-quoted strings', () => {
     expect(psQuote("a'b''c")).toBe("'a''b''''c'");
-  });
-});
-
-describe('PowerShell error locations', () => {
-  it('reads ConciseView and NormalView', () => {
-    const concise = [
-      'Write-Error: /work/checks/mailbox.ps1:12',
-      'Line |',
-      "  12 |  Write-Error 'Mailbox not found'",
-      '     |  ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~',
-      '     | Mailbox not found',
-    ];
-    expect(findErrorLocations(concise)).toEqual([
-      { file: '/work/checks/mailbox.ps1', line: 12, message: 'Mailbox not found' },
-    ]);
-    const normal = [
-      "Get-Mailbox : The operation couldn't be performed because object 'x' couldn't be found.",
-      'At /work/a.ps1:3 char:1',
-    ];
-    expect(findErrorLocations(normal)).toEqual([
-      {
-        file: '/work/a.ps1',
-        line: 3,
-        message: "Get-Mailbox : The operation couldn't be performed because object 'x' couldn't be found.",
-      },
-    ]);
-    expect(findErrorLocations(['all good'])).toEqual([]);
   });
 });
