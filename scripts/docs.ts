@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { CLOUDS } from '../src/core/clouds.ts';
 import { TROUBLES, type Trouble } from '../src/core/troubleshooting.ts';
 
 interface ActionYml {
@@ -35,6 +36,18 @@ function outputsTable(): string {
     ([name, output]) => `| \`${name}\` | ${cell(output.description)} |`,
   );
   return ['| output | description |', '|---|---|', ...rows].join('\n');
+}
+
+function cloudsTable(): string {
+  const rows = Object.values(CLOUDS).map(
+    (c) =>
+      `| \`${c.name}\` (${c.description}) | ${c.authorityHost} | \`${c.oidcAudience}\` | ${c.resources.exchange} | ${c.resources.compliance} | ${c.resources.graph} |`,
+  );
+  return [
+    '| `environment` | Entra host | OIDC audience for the federated credential | `exchange` | `compliance` | `graph` |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 const troubles: Trouble[] = Object.values(TROUBLES);
@@ -75,6 +88,7 @@ const troubleUrl = new URL('TROUBLESHOOTING.md', root);
 const readme = readFileSync(readmeUrl, 'utf8');
 let nextReadme = replaceBlock(readme, 'inputs', inputsTable());
 nextReadme = replaceBlock(nextReadme, 'outputs', outputsTable());
+nextReadme = replaceBlock(nextReadme, 'clouds', cloudsTable());
 nextReadme = replaceBlock(nextReadme, 'troubleshooting', troubleshootingSections('###'));
 const nextTrouble = troubleshootingDoc();
 

@@ -24,7 +24,7 @@ export interface Cloud {
 export const CLOUDS: Readonly<Record<EnvironmentName, Cloud>> = {
   O365Default: {
     name: 'O365Default',
-    description: 'Commercial and GCC (moderate) tenants',
+    description: 'commercial and GCC moderate',
     authorityHost: 'login.microsoftonline.com',
     oidcAudience: 'api://AzureADTokenExchange',
     resources: {
@@ -59,7 +59,7 @@ export const CLOUDS: Readonly<Record<EnvironmentName, Cloud>> = {
   },
   O365China: {
     name: 'O365China',
-    description: 'Microsoft 365 operated by 21Vianet',
+    description: 'operated by 21Vianet',
     authorityHost: 'login.chinacloudapi.cn',
     oidcAudience: 'api://AzureADTokenExchangeChina',
     resources: {
