@@ -1,6 +1,6 @@
 import type { INetworkModule, NetworkResponse } from '@azure/msal-node';
 import { CachedAssertion, classifyHttpFailure, type FederatedTokenSource } from './assertion.js';
-import { CLOUDS, EXCHANGE_MANAGE_AS_APP_ROLE, type EnvironmentName, type ResourceKind } from './clouds.js';
+import { EXCHANGE_MANAGE_AS_APP_ROLE, type EnvironmentName, type ResourceKind } from './clouds.js';
 import { entraCode, explainEntraError, parseEntraError, TRANSIENT_ENTRA_CODES } from './entra-errors.js';
 import { ExoLoginError, HttpStatusError, TransportError, errorMessage } from './errors.js';
 import { httpsSend, type HttpResponse, type HttpSend } from './http.js';
@@ -413,5 +413,3 @@ function describeLast(last: { response?: HttpResponse; transport?: TransportErro
 export async function getExchangeOnlineTokens(options: ExoLoginOptions): Promise<ExoTokens> {
   return new ExoLoginSession(options).mint();
 }
-
-export { CLOUDS };
