@@ -5,6 +5,10 @@
 import { testCa } from './emulator/ca.ts';
 
 export default function setup(): void {
+  // exo-login honours HTTPS_PROXY / NO_PROXY; a developer's own proxy must not sit between the tests and the
+  // emulator. Tests that exercise a proxy set these variables themselves.
+  for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'])
+    Reflect.deleteProperty(process.env, name);
   const ca = testCa();
   process.env['EXO_EMULATOR_CA_DIR'] = ca.dir;
   process.env['NODE_EXTRA_CA_CERTS'] = ca.caFile;

@@ -9,6 +9,7 @@ const SHARED = `Settings (flags win over the environment):
   --resource KIND         exchange | compliance | graph, repeatable; KIND=https://url overrides (default exchange)
   --audience AUD          federated token audience (default: the cloud's, api://AzureADTokenExchange)
   --authority-host HOST   Entra host[:port]                          [AZURE_AUTHORITY_HOST]
+  Requests go through HTTPS_PROXY except to NO_PROXY hosts (Node 24.5 or later).
 
 Federated token source (default --source auto: the first that applies, in this order):
   --token-file PATH       a file holding the token, read on each use [AZURE_FEDERATED_TOKEN_FILE]

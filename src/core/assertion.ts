@@ -11,7 +11,7 @@ import {
   type Verdict,
 } from './retry.js';
 import { TransportError } from './errors.js';
-import { TROUBLES, fixFor } from './troubleshooting.js';
+import { TROUBLES, fixFor, fixForTransport } from './troubleshooting.js';
 
 /**
  * Where the federated token (the client assertion) comes from. GitHub Actions mints one per audience;
@@ -100,7 +100,7 @@ export function gitHubActionsSource(env: NodeJS.ProcessEnv, deps: SourceDeps = {
 }
 
 export function classifyHttpFailure(error: unknown, now: number): Verdict {
-  if (error instanceof TransportError) return { transient: true };
+  if (error instanceof TransportError) return error.transient ? { transient: true } : { transient: false };
   if (error instanceof HttpStatusError && isTransientStatus(error.status)) {
     const retryAfterMs = parseRetryAfter(error.headers['retry-after'], now);
     return retryAfterMs === undefined ? { transient: true } : { transient: true, retryAfterMs };
@@ -120,7 +120,7 @@ function explainOidcFailure(error: unknown): Error {
   }
   if (error instanceof TransportError) {
     return new ExoLoginError(
-      `GitHub OIDC token request failed: ${error.message}. ${fixFor('network')}`,
+      `GitHub OIDC token request failed: ${error.message}. ${fixForTransport(error)}`,
       'oidc-network',
       { cause: error },
     );

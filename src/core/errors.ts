@@ -31,15 +31,23 @@ function describeInput(input: string): string {
   return `Input '${input}'`;
 }
 
-/** A network-level failure (reset, timeout, DNS) that never produced an HTTP response. */
+/** A network-level failure (reset, timeout, DNS, proxy) that never produced an HTTP response. */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
   constructor(
     message: string,
     readonly url: string,
     readonly errno: string,
+    /** The HTTP status with which an HTTPS_PROXY refused the CONNECT tunnel, when that is what failed. */
+    readonly proxyStatus?: number,
   ) {
     super(message);
+  }
+
+  /** A proxy refusing the tunnel with a 4xx (407 credentials, 403 policy) answers the same way on a retry. */
+  get transient(): boolean {
+    const status = this.proxyStatus;
+    return status === undefined || status >= 500 || status === 408 || status === 429;
   }
 }
 

@@ -19,7 +19,10 @@ export interface HttpRequest {
 export type HttpSend = (req: HttpRequest) => Promise<HttpResponse>;
 
 // Keep-alive lets a retry or a second resource reuse the TLS session instead of a new handshake.
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+// proxyEnv: self-hosted runners behind a proxy get HTTPS_PROXY / NO_PROXY from the runner, and
+// @actions/http-client honours them, so we do too (Node's built-in tunnelling, Node >= 24.5; older Node
+// ignores the option and connects directly).
+const agent = new Agent({ keepAlive: true, maxSockets: 16, proxyEnv: process.env });
 
 /**
  * One HTTPS exchange on node:https (cheaper to load than fetch/undici). No retries here: see retry.ts.
@@ -49,11 +52,17 @@ export const httpsSend: HttpSend = (req) =>
         resolve({ status: res.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks).toString('utf8') });
       });
     });
-    const fail = (err: Error & { code?: string }): void => {
+    const fail = (err: Error & { code?: string; statusCode?: number }): void => {
       clearTimeout(timer);
       outgoing.destroy();
+      const proxyStatus = err.code === 'ERR_PROXY_TUNNEL' ? err.statusCode : undefined;
       reject(
-        new TransportError(`${err.message} (${redactUrl(url)})`, redactUrl(url), err.code ?? 'EUNKNOWN'),
+        new TransportError(
+          `${redactCredentials(err.message)} (${redactUrl(url)})`,
+          redactUrl(url),
+          err.code ?? 'EUNKNOWN',
+          proxyStatus,
+        ),
       );
     };
     const timer = setTimeout(() => {
@@ -69,6 +78,11 @@ export const httpsSend: HttpSend = (req) =>
 export function redactUrl(url: URL | string): string {
   const u = typeof url === 'string' ? new URL(url) : url;
   return `${u.origin}${u.pathname}`;
+}
+
+/** Node's proxy errors quote the HTTPS_PROXY URL whole, password included: keep user:password out of logs. */
+export function redactCredentials(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1***@');
 }
 
 /** Ends idle keep-alive sockets so a CLI or the action's process can exit promptly. */

@@ -6,7 +6,7 @@ import { ExoLoginError, HttpStatusError, TransportError, errorMessage } from './
 import { httpsSend, type HttpResponse, type HttpSend } from './http.js';
 import { audienceClaim, decodeJwtClaims, expiryOf, rolesClaim, stringClaim } from './jwt.js';
 import { withRetry, type RetryClock, type RetryPolicy, type Verdict } from './retry.js';
-import { TROUBLES, fixFor } from './troubleshooting.js';
+import { TROUBLES, fixFor, fixForTransport } from './troubleshooting.js';
 import {
   parseAudience,
   parseAuthorityHost,
@@ -282,7 +282,7 @@ export class ExoLoginSession {
     };
 
     const classify = (): Verdict => {
-      if (last.transport) return { transient: true };
+      if (last.transport) return last.transport.transient ? { transient: true } : { transient: false };
       if (last.response) {
         const { status, headers, body } = last.response;
         if (status >= 200 && status < 300) return { transient: false };
@@ -374,7 +374,7 @@ export class ExoLoginSession {
     const { settings } = this;
     if (last.transport) {
       return new ExoLoginError(
-        `Cannot reach Entra ID at ${settings.authorityHost}: ${last.transport.message}. ${fixFor('network')}`,
+        `Cannot reach Entra ID at ${settings.authorityHost}: ${last.transport.message}. ${fixForTransport(last.transport)}`,
         'entra-network',
         { cause: error },
       );

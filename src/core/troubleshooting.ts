@@ -1,3 +1,5 @@
+import type { TransportError } from './errors.js';
+
 /**
  * The one table of failures a user can hit and their fixes. Runtime errors quote it; TROUBLESHOOTING.md and
  * the README's troubleshooting section are generated from it (npm run docs).
@@ -79,7 +81,14 @@ export const TROUBLES = {
     id: 'network',
     title: 'Network failure (reset, timeout, DNS)',
     cause: 'The request never got an HTTP answer after all retries.',
-    fix: 'Check that the runner reaches the Entra host (proxies: HTTPS_PROXY is not used by exo-login; allow the host directly) and that `authority-host`, if set, is right.',
+    fix: "Check that the runner reaches the Entra host and that `authority-host`, if set, is right. Behind a proxy, set HTTPS_PROXY (and NO_PROXY for hosts the runner reaches directly) in the job's `env:`; exo-login honours them on Node 24.5 or later, the action's runtime (the CLI and library on older Node connect directly).",
+  },
+  proxyRefused: {
+    id: 'proxy-refused',
+    title: 'The proxy refused the tunnel (HTTPS_PROXY answered 407 or 403)',
+    cause:
+      'HTTPS_PROXY (or https_proxy) is set, and the proxy answered the CONNECT for the GitHub or Entra host with an error instead of opening a tunnel. Retrying would get the same answer, so exo-login does not.',
+    fix: "For 407, put the credentials in the proxy URL: `http://USER:PASSWORD@proxy.example:3128`, percent-encoding special characters, from a secret so the runner masks it (exo-login also keeps it out of its messages). For 403, have the proxy allow your cloud's Entra host (listed in the README's clouds table) and the GitHub OIDC host (the host of ACTIONS_ID_TOKEN_REQUEST_URL), or list hosts the runner reaches directly in NO_PROXY.",
   },
   missingRole: {
     id: 'missing-exchange-manage-as-app',
@@ -109,4 +118,9 @@ export type TroubleKey = keyof typeof TROUBLES;
 export function fixFor(key: TroubleKey): string {
   const trouble: Trouble = TROUBLES[key];
   return `Fix: ${trouble.fix} (See TROUBLESHOOTING.md#${trouble.id}.)`;
+}
+
+/** The fix for a request that got no HTTP answer: a proxy's refusal has its own. */
+export function fixForTransport(error: TransportError): string {
+  return fixFor(error.proxyStatus === undefined ? 'network' : 'proxyRefused');
 }

@@ -1,5 +1,6 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultTenant, type Emulator } from '../emulator/index.ts';
+import { startProxy, type TestProxy } from '../emulator/proxy.ts';
 import { useEmulator } from './emulator-fixture.ts';
 import { errorAnnotation, leaks, runAction, type ActionRun } from './runner.ts';
 
@@ -229,5 +230,64 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
     const result = await run();
     expect(result.code, result.stdout).toBe(0);
     expect(emulator.counts().token).toBe(2);
+  });
+});
+
+describe('behind an HTTPS proxy, as self-hosted runners often are', () => {
+  const proxies: TestProxy[] = [];
+  afterEach(async () => {
+    await Promise.all(proxies.splice(0).map((p) => p.close()));
+  });
+  const proxyWith = async (credentials?: string): Promise<TestProxy> => {
+    const proxy = await startProxy(credentials === undefined ? {} : { credentials });
+    proxies.push(proxy);
+    return proxy;
+  };
+  const printed = (result: ActionRun): string => result.stdout + result.stderr + result.summary;
+
+  it('tunnels through HTTPS_PROXY with the credentials in its URL; NO_PROXY bypasses it', async () => {
+    const proxy = await proxyWith('runner:Pr0xySecret');
+    const result = await run({}, { HTTPS_PROXY: proxy.url });
+    expect(result.code, result.stdout).toBe(0);
+    expect(proxy.tunnels.length).toBeGreaterThanOrEqual(1);
+    for (const tunnel of proxy.tunnels) {
+      expect(tunnel).toEqual({
+        target: `localhost:${emulator.port}`,
+        authorization: 'runner:Pr0xySecret',
+        status: 200,
+      });
+    }
+    expect(emulator.counts()).toEqual({ oidc: 1, token: 1, discovery: 0, other: 0 });
+    emulator.verifyAccessToken(result.outputs['access-token'] ?? '');
+    expect(leaks(result, secretsOf(result))).toEqual([]);
+    expect(printed(result)).not.toContain('Pr0xySecret');
+
+    const tunnelsBefore = proxy.tunnels.length;
+    const direct = await run({}, { https_proxy: proxy.url, NO_PROXY: 'localhost' });
+    expect(direct.code, direct.stdout).toBe(0);
+    expect(proxy.tunnels.length).toBe(tunnelsBefore);
+  });
+
+  it('fails at once when the proxy refuses the tunnel (407), naming the fix and not the password', async () => {
+    const proxy = await proxyWith('runner:Pr0xySecret');
+    const result = await run({}, { HTTPS_PROXY: proxy.url.replace('Pr0xySecret', 'Wr0ngSecret') });
+    expect(result.code).toBe(1);
+    expect(proxy.tunnels.map((t) => t.status)).toEqual([407]);
+    const message = errorAnnotation(result) ?? '';
+    expect(message).toMatch(/^GitHub OIDC token request failed: .*407/);
+    expect(message).toContain('http://***@127.0.0.1');
+    expect(message).toContain('TROUBLESHOOTING.md#proxy-refused');
+    expect(printed(result)).not.toContain('Wr0ngSecret');
+    expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
+  });
+
+  it('retries a tunnel the proxy failed to open (502)', async () => {
+    const proxy = await proxyWith();
+    proxy.refuseNext(502);
+    const result = await run({}, { HTTPS_PROXY: proxy.url });
+    expect(result.code, result.stdout).toBe(0);
+    expect(proxy.tunnels[0]?.status).toBe(502);
+    expect(proxy.tunnels.slice(1).every((t) => t.status === 200)).toBe(true);
+    expect(emulator.counts()).toEqual({ oidc: 1, token: 1, discovery: 0, other: 0 });
   });
 });

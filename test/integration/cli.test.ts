@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import type { Emulator } from '../emulator/index.ts';
+import { startProxy } from '../emulator/proxy.ts';
 import { useEmulator } from './emulator-fixture.ts';
 import { ROOT } from './runner.ts';
 
@@ -120,6 +121,21 @@ describe('exo-login CLI', () => {
       /^federated token: issuer https:\/\/token\.actions\.githubusercontent\.com$/m,
     );
     expect(text.stdout).toMatch(/^exchange: +app 5f0d7c9a-.*roles Exchange\.ManageAsApp, expires /m);
+  });
+
+  it('goes through HTTPS_PROXY like the action', async () => {
+    const proxy = await startProxy({ credentials: 'ci:Pr0xySecret' });
+    try {
+      const run = await cli(['whoami'], { ...github(), HTTPS_PROXY: proxy.url });
+      expect(run.code, run.stderr).toBe(0);
+      expect(proxy.tunnels.map((t) => [t.target, t.status])).toContainEqual([
+        `localhost:${emulator.port}`,
+        200,
+      ]);
+      expect(emulator.counts()).toEqual({ oidc: 1, token: 1, discovery: 0, other: 0 });
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('explains Entra errors as clearly as the action, exit code 1', async () => {
