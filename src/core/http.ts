@@ -24,6 +24,25 @@ export type HttpSend = (req: HttpRequest) => Promise<HttpResponse>;
 // ignores the option and connects directly).
 const agent = new Agent({ keepAlive: true, maxSockets: 16, proxyEnv: process.env });
 
+// Requests handed to httpsSend but not yet written to a connected socket (see requestsSent).
+let unsent = 0;
+let onAllSent: (() => void)[] = [];
+
+/**
+ * Resolves once every request in flight is on the wire. Heavy synchronous work (compiling MSAL) waits for
+ * this, so it overlaps the wait for an answer instead of holding up the connection and TLS handshake.
+ */
+export function requestsSent(): Promise<void> {
+  return unsent === 0 ? Promise.resolve() : new Promise((resolve) => onAllSent.push(resolve));
+}
+
+function sentOrFailed(): void {
+  if (--unsent > 0) return;
+  const waiting = onAllSent;
+  onAllSent = [];
+  for (const resolve of waiting) resolve();
+}
+
 /**
  * One HTTPS exchange on node:https (cheaper to load than fetch/undici). No retries here: see retry.ts.
  * The timeout covers the whole exchange, so a server that accepts and never answers cannot stall us.
@@ -35,6 +54,12 @@ export const httpsSend: HttpSend = (req) =>
       reject(new TransportError(`refusing non-HTTPS URL ${redactUrl(url)}`, redactUrl(url), 'EPROTO'));
       return;
     }
+    unsent++;
+    let counted = true;
+    const uncount = (): void => {
+      if (counted) sentOrFailed();
+      counted = false;
+    };
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
     const outgoing = request(url, { method: req.method, headers, agent }, (res) => {
@@ -54,6 +79,7 @@ export const httpsSend: HttpSend = (req) =>
     });
     const fail = (err: Error & { code?: string; statusCode?: number }): void => {
       clearTimeout(timer);
+      uncount();
       outgoing.destroy();
       const proxyStatus = err.code === 'ERR_PROXY_TUNNEL' ? err.statusCode : undefined;
       reject(
@@ -71,6 +97,7 @@ export const httpsSend: HttpSend = (req) =>
       fail(err);
     }, req.timeoutMs);
     outgoing.on('error', fail);
+    outgoing.once('finish', uncount);
     outgoing.end(req.body);
   });
 

@@ -3,7 +3,7 @@ import { CachedAssertion, classifyHttpFailure, type FederatedTokenSource } from 
 import { EXCHANGE_MANAGE_AS_APP_ROLE, type EnvironmentName, type ResourceKind } from './clouds.js';
 import { entraCode, explainEntraError, parseEntraError, TRANSIENT_ENTRA_CODES } from './entra-errors.js';
 import { ExoLoginError, HttpStatusError, TransportError, errorMessage } from './errors.js';
-import { httpsSend, type HttpResponse, type HttpSend } from './http.js';
+import { httpsSend, requestsSent, type HttpResponse, type HttpSend } from './http.js';
 import { audienceClaim, decodeJwtClaims, expiryOf, rolesClaim, stringClaim } from './jwt.js';
 import { withRetry, type RetryClock, type RetryPolicy, type Verdict } from './retry.js';
 import { TROUBLES, fixFor, fixForTransport } from './troubleshooting.js';
@@ -227,9 +227,10 @@ export class ExoLoginSession {
 
   private async mintAll(): Promise<ExoTokens> {
     const { settings } = this;
-    // Ask for the federated token first and load MSAL while that request is in flight: MSAL is most of the
-    // code to compile, and the request is mostly waiting for the network. The callback below reuses the token.
-    const [msal] = await Promise.all([loadMsal(), this.assertion.get()]);
+    // Ask for the federated token first and load MSAL (most of the code to compile) once that request is on
+    // the wire, so compiling overlaps the wait for GitHub's answer. The callback below reuses the token.
+    const assertion = this.assertion.get();
+    const [msal] = await Promise.all([requestsSent().then(loadMsal), assertion]);
     const minted = await Promise.all(settings.resources.map((request) => this.mintOne(msal, request)));
     const tokens: Partial<Record<ResourceKind, AccessToken>> = {};
     const warnings: string[] = [];
