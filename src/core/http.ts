@@ -54,15 +54,11 @@ export const httpsSend: HttpSend = (req) =>
       reject(new TransportError(`refusing non-HTTPS URL ${redactUrl(url)}`, redactUrl(url), 'EPROTO'));
       return;
     }
-    unsent++;
-    let counted = true;
-    const uncount = (): void => {
-      if (counted) sentOrFailed();
-      counted = false;
-    };
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
     const outgoing = request(url, { method: req.method, headers, agent }, (res) => {
+      // A server may answer before it has read the whole request; then 'finish' may never come.
+      uncount();
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', (err) => {
@@ -77,6 +73,13 @@ export const httpsSend: HttpSend = (req) =>
         resolve({ status: res.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks).toString('utf8') });
       });
     });
+    // Counted only once request() has not thrown: every path below ends in exactly one uncount.
+    unsent++;
+    let counted = true;
+    const uncount = (): void => {
+      if (counted) sentOrFailed();
+      counted = false;
+    };
     const fail = (err: Error & { code?: string; statusCode?: number }): void => {
       clearTimeout(timer);
       uncount();
