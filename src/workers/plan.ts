@@ -1,4 +1,5 @@
-import { glob, stat } from 'node:fs/promises';
+// A namespace import: fs.glob is Node 22+, and a named import would stop the library loading on Node 20.
+import * as fs from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ExoLoginError } from '../core/errors.js';
 
@@ -21,6 +22,13 @@ export async function expandScripts(
   for (const pattern of patterns) {
     const matches: string[] = [];
     if (/[*?[{]/.test(pattern)) {
+      const glob = (fs as Partial<typeof fs>).glob;
+      if (!glob) {
+        throw new ExoLoginError(
+          `Input '${input}': '${pattern}' is a glob, and globs need Node 22 or later (this is Node ${process.versions.node}). List the files, or use a newer Node.`,
+          'input',
+        );
+      }
       for await (const match of glob(pattern, { cwd })) matches.push(resolve(cwd, match));
     } else {
       const path = resolve(cwd, pattern);
@@ -41,7 +49,7 @@ export async function expandScripts(
 
 async function isFile(path: string): Promise<boolean> {
   try {
-    return (await stat(path)).isFile();
+    return (await fs.stat(path)).isFile();
   } catch {
     return false;
   }
