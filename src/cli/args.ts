@@ -7,7 +7,7 @@ export const EXIT = {
   ok: 0,
   /** Token request, worker or other runtime failure. */
   failure: 1,
-  /** Bad command line or settings; nothing was sent. */
+  /** Bad command line or settings, or no federated token to present; nothing reached Entra. */
   usage: 2,
   /** Refused to print a token to a terminal. */
   refused: 3,
@@ -128,7 +128,23 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
   if (!(SOURCE_KINDS as readonly string[]).includes(source)) {
     throw new InputError('--source', `must be one of ${SOURCE_KINDS.join(', ')}; got '${source}'.`);
   }
-  const format = values.format ?? (command === 'whoami' ? 'raw' : 'raw');
+  // Two places for the token would leave one silently ignored.
+  const tokenFile = values['token-file'];
+  const tokenEnv = values['token-env'];
+  if (tokenFile !== undefined && tokenEnv !== undefined) {
+    throw new InputError('--token-file', 'and --token-env name two federated tokens: pass one of them.');
+  }
+  const conflicting =
+    (source === 'github' && (tokenFile ?? tokenEnv) !== undefined) ||
+    (source === 'file' && tokenEnv !== undefined) ||
+    (source === 'env' && tokenFile !== undefined);
+  if (conflicting) {
+    throw new InputError(
+      '--source',
+      `${source} does not read ${tokenFile !== undefined ? '--token-file' : '--token-env'}: drop one of them.`,
+    );
+  }
+  const format = values.format ?? 'raw';
   const formats: readonly string[] = command === 'whoami' ? ['raw', 'json'] : ['raw', 'json', 'env'];
   if (!formats.includes(format))
     throw new InputError('--format', `must be one of ${formats.join(', ')}; got '${format}'.`);
@@ -155,8 +171,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     authorityHost: values['authority-host'] ?? env['AZURE_AUTHORITY_HOST'] ?? '',
     source: {
       source: source as SourceKind,
-      tokenFile: values['token-file'],
-      tokenEnv: values['token-env'],
+      tokenFile,
+      tokenEnv,
     },
     format: format as Format,
     force: values.force ?? false,

@@ -12,15 +12,17 @@ const SHARED = `Settings (flags win over the environment):
   Requests go through HTTPS_PROXY except to NO_PROXY hosts (Node 24.5 or later).
 
 Federated token source (default --source auto: the first that applies, in this order):
-  --token-file PATH       a file holding the token, read on each use [AZURE_FEDERATED_TOKEN_FILE]
-  --token-env NAME        an environment variable holding the token  [EXO_FEDERATED_TOKEN]
+  --token-file PATH       a file holding the token, read on each use
+  --token-env NAME        an environment variable holding the token
   GitHub Actions          ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN (needs permissions: id-token: write)
-  --source KIND           auto | github | file | env, to choose explicitly`;
+  AZURE_FEDERATED_TOKEN_FILE   the workload-identity token file (Kubernetes, other CI)
+  EXO_FEDERATED_TOKEN     a token in the environment (GitLab id_tokens)
+  --source KIND           auto | github | file | env, to choose explicitly (one source flag at most)`;
 
 const EXIT_CODES = `Exit codes:
   0  success
   1  the token request or a worker failed (the message says why and how to fix it)
-  2  invalid command line or settings; nothing was sent
+  2  invalid command line or settings, or no federated token to present; nothing reached Entra
   3  refused to print a token to a terminal (use --force, or pipe it)`;
 
 export const HELP: Record<Command, string> = {

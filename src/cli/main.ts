@@ -14,6 +14,9 @@ export interface CliIo {
   version: () => string;
 }
 
+/** Failures found before anything reaches Entra: the settings or the federated token's source are wrong. */
+const SETUP_ERRORS = new Set(['input', 'oidc-permission', 'token-env', 'token-file', 'assertion-format']);
+
 /** The CLI: returns the exit code instead of exiting, so it can be embedded and tested in-process. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const err = (line: string): void => {
@@ -65,7 +68,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     if (error instanceof ExoLoginError) {
       err(`exo-login: ${error.message}`);
-      return error.code === 'input' ? EXIT.usage : EXIT.failure;
+      return SETUP_ERRORS.has(error.code) ? EXIT.usage : EXIT.failure;
     }
     err(`exo-login failed unexpectedly: ${errorMessage(error)}`);
     return EXIT.failure;
@@ -139,6 +142,7 @@ function formatWhoami(tokens: ExoTokens, session: ExoLoginSession, args: CliArgs
   }));
   if (args.format === 'json') {
     return `${JSON.stringify({
+      source: session.sourceDescription,
       federatedToken: presented,
       tenantId: tokens.tenantId,
       organization: tokens.organization ?? null,
@@ -148,7 +152,8 @@ function formatWhoami(tokens: ExoTokens, session: ExoLoginSession, args: CliArgs
     })}\n`;
   }
   const lines = [
-    `federated token: issuer ${presented.issuer ?? '?'}`,
+    `federated token: from ${session.sourceDescription}`,
+    `                 issuer ${presented.issuer ?? '?'}`,
     `                 subject ${presented.subject ?? '?'}`,
     `                 audience ${presented.audience ?? '?'}`,
     `tenant:          ${tokens.tenantId}${tokens.organization ? ` (${tokens.organization})` : ''}`,

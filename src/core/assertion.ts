@@ -138,7 +138,7 @@ export function tokenFileSource(path: string, variable = 'AZURE_FEDERATED_TOKEN_
         text = await readFile(path, 'utf8');
       } catch (error) {
         throw new ExoLoginError(
-          `Cannot read the federated token file '${path}' (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}). Check ${variable} / --token-file and that the file is mounted.`,
+          `Cannot read the federated token file '${path}' (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}). Check ${variable} and that the file is mounted and readable.`,
           'token-file',
         );
       }

@@ -189,6 +189,11 @@ export class ExoLoginSession {
     return this.assertion.fetches;
   }
 
+  /** Where the federated token comes from, e.g. "token file /var/run/…": not secret. */
+  get sourceDescription(): string {
+    return this.assertion.description;
+  }
+
   /** Claims of the last federated token (issuer, subject, audience): not secret, useful in logs. */
   presentedClaims(): { issuer?: string; subject?: string; audience?: string } {
     const claims =

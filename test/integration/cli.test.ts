@@ -118,7 +118,7 @@ describe('exo-login CLI', () => {
     expect(run.stdout).not.toMatch(/eyJ[\w-]+\.eyJ/);
     const text = await cli(['whoami'], github());
     expect(text.stdout).toMatch(
-      /^federated token: issuer https:\/\/token\.actions\.githubusercontent\.com$/m,
+      /^federated token: from GitHub Actions OIDC\n +issuer https:\/\/token\.actions\.githubusercontent\.com$/m,
     );
     expect(text.stdout).toMatch(/^exchange: +app 5f0d7c9a-.*roles Exchange\.ManageAsApp, expires /m);
   });
@@ -185,6 +185,92 @@ describe('exo-login CLI', () => {
     expect(run.stdout).toContain('from a');
     expect(run.stdout).toContain('b sees contoso.onmicrosoft.com');
     expect(run.stderr).toMatch(/^success +a\.ps1 \(exit 0\)/m);
+  });
+});
+
+describe('exo-login CLI: where the federated token comes from', () => {
+  it('--token-file wins over GitHub Actions, and the token file variable is read when nothing else applies', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'exo-cli-src-'));
+    const file = join(dir, 'token');
+    await writeFile(file, emulator.mintIdToken());
+    const flag = await cli(['whoami', '--format', 'json', '--token-file', file], github());
+    expect(flag.code, flag.stderr).toBe(0);
+    expect(JSON.parse(flag.stdout)).toMatchObject({ source: `token file ${file}` });
+    expect(emulator.counts().oidc).toBe(0);
+    // GitHub Actions' variables come before AZURE_FEDERATED_TOKEN_FILE in auto-detection.
+    const both = await cli(['whoami', '--format', 'json'], {
+      ...github(),
+      AZURE_FEDERATED_TOKEN_FILE: file,
+    });
+    expect(both.code, both.stderr).toBe(0);
+    expect(JSON.parse(both.stdout)).toMatchObject({ source: 'GitHub Actions OIDC' });
+    expect(emulator.counts().oidc).toBe(1);
+  });
+
+  it('reads EXO_FEDERATED_TOKEN by default, and --source chooses against auto-detection', async () => {
+    const plain = await cli(['token'], { EXO_FEDERATED_TOKEN: emulator.mintIdToken() });
+    expect(plain.code, plain.stderr).toBe(0);
+    emulator.verifyAccessToken(plain.stdout.trim());
+    const chosen = await cli(['token', '--source', 'env'], {
+      ...github(),
+      EXO_FEDERATED_TOKEN: emulator.mintIdToken(),
+    });
+    expect(chosen.code, chosen.stderr).toBe(0);
+    emulator.verifyAccessToken(chosen.stdout.trim());
+    expect(emulator.counts()).toEqual({ oidc: 0, token: 2, discovery: 0, other: 0 });
+  });
+
+  it('exits 2 when the chosen source has no token or two sources are named, sending nothing', async () => {
+    const outside = await cli(['token', '--source', 'github'], {});
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toMatch(/id-token: write/);
+    const unset = await cli(['token', '--source', 'env'], {});
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toMatch(/EXO_FEDERATED_TOKEN .*empty or unset/);
+    const missing = await cli(['token', '--token-file', '/nonexistent/token'], {});
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/'\/nonexistent\/token' \(ENOENT\)\. Check --token-file and/);
+    const two = await cli(['token', '--token-file', '/x', '--token-env', 'Y'], github());
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/Option --token-file and --token-env name two federated tokens/);
+    const disagree = await cli(['token', '--source', 'github', '--token-env', 'Y'], github());
+    expect(disagree.code).toBe(2);
+    expect(disagree.stderr).toMatch(/Option --source github does not read --token-env/);
+    expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
+  });
+});
+
+describe('exo-login CLI on a real terminal', () => {
+  /** Runs the CLI with its stdout on a pseudo-terminal, through util-linux script(1). */
+  function onTerminal(args: string[], env: Record<string, string>): Promise<CliRun> {
+    const command = [process.execPath, join(ROOT, 'bin/exo-login.js'), ...args]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        NODE_EXTRA_CA_CERTS: emulator.caFile,
+        AZURE_TENANT_ID: emulator.domain,
+        AZURE_CLIENT_ID: emulator.clientId,
+        AZURE_AUTHORITY_HOST: `https://${emulator.authorityHost}/`,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr: '' })));
+  }
+
+  it('refuses to print a token to a terminal (exit 3, nothing sent), and prints it with --force', async () => {
+    const refused = await onTerminal(['token'], github());
+    expect(refused.code, refused.stdout).toBe(3);
+    expect(refused.stdout).toMatch(/refusing to print a token to a terminal/);
+    expect(refused.stdout).not.toMatch(/eyJ/);
+    expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
+    const forced = await onTerminal(['token', '--force'], github());
+    expect(forced.code, forced.stdout).toBe(0);
+    emulator.verifyAccessToken(forced.stdout.trim());
   });
 });
 

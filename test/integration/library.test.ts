@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   callbackSource,
   detectSource,
+  envVarSource,
   ExoLoginError,
   ExoLoginSession,
   getExchangeOnlineTokens,
@@ -65,6 +66,22 @@ describe('library', () => {
     emulator.verifyAccessToken(fromGitHub.tokens.exchange?.token ?? '');
     expect(detectSource({ AZURE_FEDERATED_TOKEN_FILE: file }).description).toBe(`token file ${file}`);
     expect(detectSource(emulator.env).description).toBe('GitHub Actions OIDC');
+  });
+
+  it('mints from an environment variable (GitLab id_tokens), named or the default EXO_FEDERATED_TOKEN', async () => {
+    const named = await getExchangeOnlineTokens({
+      ...base(),
+      assertion: envVarSource('GITLAB_OIDC_TOKEN', { GITLAB_OIDC_TOKEN: emulator.mintIdToken() }),
+    });
+    emulator.verifyAccessToken(named.tokens.exchange?.token ?? '');
+    const detected = detectSource({ EXO_FEDERATED_TOKEN: emulator.mintIdToken() });
+    expect(detected.description).toBe('environment variable EXO_FEDERATED_TOKEN');
+    const fromDefault = await getExchangeOnlineTokens({ ...base(), assertion: detected });
+    emulator.verifyAccessToken(fromDefault.tokens.exchange?.token ?? '');
+    await expect(
+      getExchangeOnlineTokens({ ...base(), assertion: envVarSource('UNSET', {}) }),
+    ).rejects.toMatchObject({ code: 'token-env' });
+    expect(emulator.counts()).toEqual({ oidc: 0, token: 2, discovery: 0, other: 0 });
   });
 
   it('gives up on a hanging endpoint after the request timeout and retries it', async () => {
