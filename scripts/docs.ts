@@ -43,10 +43,14 @@ function cloudsTable(): string {
     (c) =>
       `| \`${c.name}\` (${c.description}) | ${c.authorityHost} | \`${c.oidcAudience}\` | ${c.resources.exchange} | ${c.resources.compliance} | ${c.resources.graph} |`,
   );
+  const notes = Object.values(CLOUDS).flatMap((c) =>
+    c.unconfirmed ? [`\nUnconfirmed for \`${c.name}\`: ${c.unconfirmed}`] : [],
+  );
   return [
     '| `environment` | Entra host | OIDC audience for the federated credential | `exchange` | `compliance` | `graph` |',
     '|---|---|---|---|---|---|',
     ...rows,
+    ...notes,
   ].join('\n');
 }
 

@@ -19,6 +19,16 @@ export interface Cloud {
   readonly oidcAudience: string;
   /** Entra resource (token audience) per kind; the scope is resource + '/.default'. */
   readonly resources: Readonly<Record<ResourceKind, string>>;
+  /**
+   * Where Connect-IPPSSession connects and signs in outside the commercial cloud: unlike Connect-ExchangeOnline
+   * it has no environment name, and without these it goes to the commercial endpoint with a sovereign token.
+   */
+  readonly compliancePowerShell?: {
+    readonly connectionUri: string;
+    readonly authorizationEndpointUri: string;
+  };
+  /** A value the public sources disagree on and nobody here could check against the live cloud. */
+  readonly unconfirmed?: string;
 }
 
 export const CLOUDS: Readonly<Record<EnvironmentName, Cloud>> = {
@@ -43,6 +53,10 @@ export const CLOUDS: Readonly<Record<EnvironmentName, Cloud>> = {
       compliance: 'https://ps.compliance.protection.office365.us',
       graph: 'https://graph.microsoft.us',
     },
+    compliancePowerShell: {
+      connectionUri: 'https://ps.compliance.protection.office365.us/powershell-liveid/',
+      authorizationEndpointUri: 'https://login.microsoftonline.us/common',
+    },
   },
   O365USGovDoD: {
     name: 'O365USGovDoD',
@@ -50,12 +64,17 @@ export const CLOUDS: Readonly<Record<EnvironmentName, Cloud>> = {
     authorityHost: 'login.microsoftonline.us',
     oidcAudience: 'api://AzureADTokenExchangeUSGov',
     resources: {
-      // The module's table says outlook-dod; some projects use outlook.office365.us. Overridable by URL.
       exchange: 'https://outlook-dod.office365.us',
       // Requests go to l5.ps.compliance…; the module strips "l5." for the token audience.
       compliance: 'https://ps.compliance.protection.office365.us',
       graph: 'https://dod-graph.microsoft.us',
     },
+    compliancePowerShell: {
+      connectionUri: 'https://l5.ps.compliance.protection.office365.us/powershell-liveid/',
+      authorizationEndpointUri: 'https://login.microsoftonline.us/common',
+    },
+    unconfirmed:
+      'the DoD Exchange Online resource: the module uses outlook-dod.office365.us, some projects outlook.office365.us. If Entra answers AADSTS500011 for it, set `resources: exchange=https://outlook.office365.us`.',
   },
   O365China: {
     name: 'O365China',
@@ -66,6 +85,10 @@ export const CLOUDS: Readonly<Record<EnvironmentName, Cloud>> = {
       exchange: 'https://partner.outlook.cn',
       compliance: 'https://ps.compliance.protection.partner.outlook.cn',
       graph: 'https://microsoftgraph.chinacloudapi.cn',
+    },
+    compliancePowerShell: {
+      connectionUri: 'https://ps.compliance.protection.partner.outlook.cn/powershell-liveid',
+      authorizationEndpointUri: 'https://login.chinacloudapi.cn/common',
     },
   },
 };

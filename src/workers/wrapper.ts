@@ -1,3 +1,5 @@
+import { CLOUDS, type EnvironmentName } from '../core/clouds.js';
+
 /**
  * The PowerShell prelude every .ps1 worker runs in. The token never appears in it: it reads $env:EXO_ACCESS_TOKEN,
  * so the file and the command line hold nothing secret.
@@ -6,7 +8,7 @@ export interface WrapperOptions {
   /** Absolute path of the user's script. */
   script: string;
   organization: string;
-  environment: string;
+  environment: EnvironmentName;
   /** Connect-IPPSSession too (a Security & Compliance token was minted). */
   compliance: boolean;
   /** ExchangeOnlineManagement RequiredVersion. */
@@ -35,7 +37,9 @@ export function powershellWrapper(options: WrapperOptions): string {
     `  Connect-ExchangeOnline -AccessToken $env:EXO_ACCESS_TOKEN -Organization ${org} -ExchangeEnvironmentName ${psQuote(options.environment)} -ShowBanner:$false`,
     '  $exoConnected = $true',
     ...(options.compliance
-      ? [`  Connect-IPPSSession -AccessToken $env:IPPS_ACCESS_TOKEN -Organization ${org} -ShowBanner:$false`]
+      ? [
+          `  Connect-IPPSSession -AccessToken $env:IPPS_ACCESS_TOKEN -Organization ${org}${compliancePowerShellEndpoints(options.environment)} -ShowBanner:$false`,
+        ]
       : []),
     '  $global:LASTEXITCODE = 0',
     `  & ${psQuote(options.script)}`,
@@ -50,4 +54,10 @@ export function powershellWrapper(options: WrapperOptions): string {
     'exit $exoExit',
     '',
   ].join('\n');
+}
+
+function compliancePowerShellEndpoints(environment: EnvironmentName): string {
+  const endpoints = CLOUDS[environment].compliancePowerShell;
+  if (!endpoints) return '';
+  return ` -ConnectionUri ${psQuote(endpoints.connectionUri)} -AzureADAuthorizationEndpointUri ${psQuote(endpoints.authorizationEndpointUri)}`;
 }
