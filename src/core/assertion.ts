@@ -212,6 +212,11 @@ export class CachedAssertion {
     return this.current?.token;
   }
 
+  /** Forget the cached token, so the next get() fetches a fresh one. */
+  discard(): void {
+    this.current = undefined;
+  }
+
   get(): Promise<string> {
     if (this.current && this.current.expiresAt - this.now() > this.refreshMarginMs) {
       return Promise.resolve(this.current.token);

@@ -184,7 +184,7 @@ export class ExoLoginSession {
     return (this.options.clock ?? { now: Date.now }).now();
   }
 
-  /** Federated tokens fetched so far (one per session unless a re-mint found it near expiry). */
+  /** Federated tokens fetched so far: one per mint, and more when a retry found the cached one near expiry. */
   get assertionFetches(): number {
     return this.assertion.fetches;
   }
@@ -220,6 +220,8 @@ export class ExoLoginSession {
   /** Current tokens if they stay valid until `minValidUntil`, else freshly minted ones. */
   async tokensValidUntil(minValidUntil: Date): Promise<ExoTokens> {
     if (this.current && this.current.expiresOn.getTime() > minValidUntil.getTime()) return this.current;
+    // A re-mint starts from a fresh federated token (a new assertion), not one cached from the first mint.
+    if (this.current && !this.minting) this.assertion.discard();
     const fresh = await this.mint();
     if (fresh.expiresOn.getTime() <= minValidUntil.getTime()) {
       throw new ExoLoginError(

@@ -138,6 +138,8 @@ describe('library', () => {
     expect(error).toBeInstanceOf(ExoLoginError);
     expect((error as Error).message).toMatch(/lower timeout-minutes/);
     expect(emulator.counts().token).toBe(2);
+    // The re-mint presented a fresh ID token, not the one cached from the first mint.
+    expect(emulator.counts().oidc).toBe(2);
   });
 
   it('validates options before sending anything, naming them as the library spells them', async () => {
