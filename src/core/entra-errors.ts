@@ -47,10 +47,12 @@ const CODE_TO_TROUBLE: Readonly<Record<number, TroubleKey>> = {
 /** AADSTS codes that mean "try again later" even though the status may be 400. */
 export const TRANSIENT_ENTRA_CODES: ReadonlySet<number> = new Set([50196]);
 
-export function troubleForEntraError(body: EntraErrorBody): TroubleKey {
+export function troubleForEntraError(body: EntraErrorBody, status?: number): TroubleKey {
   const code = entraCode(body);
   const known = code === undefined ? undefined : CODE_TO_TROUBLE[code];
   if (known) return known;
+  // A 5xx or 429 with an OAuth body (AADSTS90033 temporarily_unavailable) is Entra's side, not the client's.
+  if (status !== undefined && (status >= 500 || status === 429)) return 'throttled';
   return 'invalidClient';
 }
 
@@ -77,7 +79,7 @@ export function explainEntraError(
   status: number,
   ctx: EntraErrorContext,
 ): ExoLoginError {
-  const key = troubleForEntraError(body);
+  const key = troubleForEntraError(body, status);
   const parts = [
     `Entra ID refused the token request for ${ctx.resource} (HTTP ${status}, ${body.error}): ${headline(body)}`,
   ];

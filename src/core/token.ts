@@ -378,7 +378,10 @@ export class ExoLoginSession {
     last: { response?: HttpResponse; transport?: TransportError },
     resource: string,
   ): Error {
-    if (error instanceof ExoLoginError) return error;
+    const failed = last.response !== undefined && (last.response.status < 200 || last.response.status > 299);
+    // An HTTP failure is explained from Entra's answer even when MSAL, given a body it could not read, returned no
+    // token and the operation threw 'entra-empty'; other ExoLoginErrors (the ID token request) are already clear.
+    if (error instanceof ExoLoginError && !failed) return error;
     const { settings } = this;
     if (last.transport) {
       return new ExoLoginError(

@@ -73,6 +73,16 @@ describe('Entra errors', () => {
       expect(troubleForEntraError({ error: 'invalid_client', error_codes: [code] })).toBe(key);
     }
   });
+  it("treats an unknown code on a 5xx or 429 as Entra's side, on a 4xx as the client's", () => {
+    const body = { error: 'temporarily_unavailable', error_codes: [90033] };
+    expect(troubleForEntraError(body, 503)).toBe('throttled');
+    expect(troubleForEntraError(body, 429)).toBe('throttled');
+    expect(troubleForEntraError(body, 400)).toBe('invalidClient');
+    // A known code keeps its own fix whatever the status.
+    expect(troubleForEntraError({ error: 'invalid_client', error_codes: [700213] }, 500)).toBe(
+      'federatedCredential',
+    );
+  });
   it('names the tenant, client and cloud for not-found errors', () => {
     const error = explainEntraError(
       { error: 'invalid_request', error_codes: [90002], error_description: 'AADSTS90002: Tenant not found.' },
