@@ -97,35 +97,45 @@ export const ENTRA = {
     code: 50027,
     description: 'JWT token is invalid or malformed.',
   }),
+  // Today's federated-credential refusals name the one claim no record matched (checked in this order); they are
+  // invalid_client / 401. Wording as real tenants answer (2024-2025 logs; 700212 follows the same pattern).
   issuerNoMatch: (issuer: string): EntraError => ({
-    status: 400,
-    error: 'invalid_request',
+    status: 401,
+    error: 'invalid_client',
     code: 700211,
-    description: `No matching federated identity record found for presented assertion issuer '${issuer}'. Please note that the matching is done using a case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOC}`,
+    description: `No matching federated identity record found for presented assertion issuer '${issuer}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOC}`,
   }),
+  subjectNoMatch: (subject: string): EntraError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 700213,
+    description: `No matching federated identity record found for presented assertion subject '${subject}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOC}`,
+  }),
+  subjectCaseMismatch: (subject: string): EntraError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 7002138,
+    description: `No matching federated identity record found for presented assertion subject '${subject}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. See documentation at: ${WIF_DOC}. See breaking change notification and remediation at: https://learn.microsoft.com/en-us/entra/identity-platform/reference-breaking-changes#august-2024.`,
+  }),
+  audienceNoMatch: (audience: string): EntraError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 700212,
+    description: `No matching federated identity record found for presented assertion audience '${audience}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOC}`,
+  }),
+  /** What tenants answered before the per-claim codes (and before matching became case-sensitive): all three claims. */
   noMatch: (issuer: string, subject: string, audience: string): EntraError => ({
     status: 400,
     error: 'invalid_request',
     code: 70021,
     description: `No matching federated identity record found for presented assertion. Assertion Issuer: '${issuer}'. Assertion Subject: '${subject}'. Assertion Audience: '${audience}'. ${WIF_DOC}`,
   }),
-  subjectNoMatch: (subject: string): EntraError => ({
-    status: 400,
-    error: 'invalid_request',
-    code: 700213,
-    description: `No matching federated identity record found for presented assertion subject '${subject}'. Please note that the matching is done using a case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOC}`,
-  }),
-  subjectCaseMismatch: (subject: string): EntraError => ({
-    status: 400,
-    error: 'invalid_request',
-    code: 7002138,
-    description: `The presented assertion subject '${subject}' matches a federated identity record only when case is ignored. Matching is case-sensitive: the credential's subject must match exactly. ${WIF_DOC}`,
-  }),
-  audienceNoMatch: (audience: string): EntraError => ({
-    status: 400,
-    error: 'invalid_request',
-    code: 700212,
-    description: `No matching federated identity record found for presented assertion audience '${audience}'. Please note that the matching is done using a case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOC}`,
+  /** The assertion names a signing key (x5t/kid) its issuer does not publish. */
+  signingKeyNotFound: (keyId: string, issuer: string): EntraError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 7000272,
+    description: `The certificate with identifier ${keyId} used to sign the federated credential could not be found in the metadata of identity provider ${issuer}. Please validate that your Identity Provider's metadata exposes the key used to sign the incoming token.`,
   }),
   signatureInvalid: (kid: string): EntraError => ({
     status: 401,

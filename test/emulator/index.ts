@@ -70,6 +70,11 @@ export interface IdTokenConfig {
   /** Shifts iat/nbf/exp (e.g. -600 to present an already-expired token). */
   issuedAtOffsetSeconds: number;
   claims: Record<string, unknown>;
+  /**
+   * Who signs the ID token: 'github' (the key GitHub's JWKS publishes), 'foreign' (another key, with its own kid,
+   * as a token minted by some other provider would be), or 'forged' (another key claiming GitHub's kid).
+   */
+  signedBy: 'github' | 'foreign' | 'forged';
 }
 
 export type Fault =
@@ -93,6 +98,8 @@ export interface RequestRecord {
   scope?: string;
   correlationId?: string;
   audience?: string;
+  /** jti of the client assertion presented to the token endpoint (tells a re-fetched ID token from a reused one). */
+  assertionId?: string;
 }
 
 export interface EmulatorOptions {
@@ -101,6 +108,12 @@ export interface EmulatorOptions {
   accessTokenLifetimeSeconds?: number;
   /** Entra's tolerance for clock skew on assertion nbf/exp. */
   clockSkewSeconds?: number;
+  /**
+   * Answer federated-credential mismatches as tenants did before the per-claim codes: AADSTS70021 naming issuer,
+   * subject and audience (and case-insensitive subject matching, so no AADSTS7002138). Default: today's codes,
+   * AADSTS700211 (issuer), 700213 (subject), 7002138 (subject differs only in case), 700212 (audience).
+   */
+  legacyNoMatch?: boolean;
 }
 
 export const DEFAULTS = {
@@ -150,6 +163,9 @@ export interface Emulator {
   tenants: TenantConfig[];
   idToken: IdTokenConfig;
   accessTokenLifetimeSeconds: number;
+  legacyNoMatch: boolean;
+  /** Every token the emulator handed out (ID tokens and access tokens), in order: what a run must keep secret. */
+  readonly issued: readonly string[];
   counts(): Record<Endpoint, number>;
   injectFaults(endpoint: 'oidc' | 'token', faults: Fault[]): void;
   /** A GitHub-style ID token minted directly (for token-file and env-var sources). */
@@ -169,26 +185,34 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const faults: Record<'oidc' | 'token', Fault[]> = { oidc: [], token: [] };
   const requests: RequestRecord[] = [];
   const sockets = new Set<Socket>();
+  // Not in GitHub's JWKS: signs 'foreign' and 'forged' ID tokens.
+  const foreignKey = newSigningKey(`foreign-${randomBytes(4).toString('hex')}`);
+  const issued: string[] = [];
   const skew = options.clockSkewSeconds ?? 300;
 
+  const initialIdToken = (): IdTokenConfig => ({
+    issuer: GITHUB_ISSUER,
+    subject: DEFAULTS.subject,
+    lifetimeSeconds: 300,
+    notBeforeOffsetSeconds: -5,
+    issuedAtOffsetSeconds: 0,
+    claims: {},
+    signedBy: 'github',
+    ...options.idToken,
+  });
   const state = {
     tenants: options.tenants ?? [defaultTenant()],
-    idToken: {
-      issuer: GITHUB_ISSUER,
-      subject: DEFAULTS.subject,
-      lifetimeSeconds: 300,
-      notBeforeOffsetSeconds: -5,
-      issuedAtOffsetSeconds: 0,
-      claims: {},
-      ...options.idToken,
-    } satisfies IdTokenConfig,
+    idToken: initialIdToken(),
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3599,
+    legacyNoMatch: options.legacyNoMatch ?? false,
   };
 
   const mintIdToken = (audience: string): string => {
     const cfg = state.idToken;
     const iat = Math.floor(Date.now() / 1000) + cfg.issuedAtOffsetSeconds;
-    return signJwt(
+    const key = cfg.signedBy === 'github' ? githubKey : foreignKey;
+    const kid = cfg.signedBy === 'foreign' ? foreignKey.kid : githubKey.kid;
+    const token = signJwt(
       {
         jti: randomUUID(),
         sub: cfg.subject,
@@ -215,9 +239,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         iat,
         ...cfg.claims,
       },
-      githubKey,
-      { x5t: githubKey.kid },
+      key,
+      { kid, x5t: kid },
     );
+    issued.push(token);
+    return token;
   };
 
   const server: Server = createServer({ key: ca.key, cert: ca.cert }, (req, res) => {
@@ -272,6 +298,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.end(text);
     };
     const body = await readBody(req);
+    if (endpoint === 'token') {
+      // Noted before any fault, so a retried request shows whether it presented the same ID token and a fault's
+      // answer can be matched by its correlation id.
+      const jti = decodeJwt(new URLSearchParams(body).get('client_assertion') ?? '')?.claims['jti'];
+      if (typeof jti === 'string') record.assertionId = jti;
+      const correlation = req.headers['client-request-id'];
+      record.correlationId =
+        typeof correlation === 'string' && correlation !== '' ? correlation : randomUUID();
+    }
 
     if (endpoint === 'oidc' || endpoint === 'token') {
       const fault = faults[endpoint].shift();
@@ -293,24 +328,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           if (fault.body === 'html')
             return send(fault.status, '<html><body>Service Unavailable</body></html>', headers);
           if (fault.body === 'empty') return send(fault.status, '', headers);
-          const correlation = req.headers['client-request-id'];
           return send(
             fault.status,
             entraErrorBody(
               ENTRA.temporarilyUnavailable(fault.status),
-              typeof correlation === 'string' ? correlation : randomUUID(),
+              record.correlationId ?? randomUUID(),
               authorityHost,
             ),
             headers,
           );
         }
         if (fault.kind === 'entraError') {
-          const correlation = req.headers['client-request-id'];
           const err = ENTRA.loopDetected();
-          return send(
-            err.status,
-            entraErrorBody(err, typeof correlation === 'string' ? correlation : randomUUID(), authorityHost),
-          );
+          return send(err.status, entraErrorBody(err, record.correlationId ?? randomUUID(), authorityHost));
         }
       }
     }
@@ -323,7 +353,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       record.audience = audience;
       return send(200, { count: 1, value: mintIdToken(audience) });
     }
-    if (endpoint === 'token') return token(req, url, body, record, send);
+    if (endpoint === 'token') return token(url, body, record, send);
     if (endpoint === 'discovery') {
       const tenant = url.pathname.split('/')[1] ?? 'common';
       if (url.pathname.endsWith('/keys')) return send(200, { keys: [entraKey.jwk] });
@@ -338,7 +368,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   function token(
-    req: IncomingMessage,
     url: URL,
     body: string,
     record: RequestRecord,
@@ -346,8 +375,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   ): void {
     const form = new URLSearchParams(body);
     const tenantParam = decodeURIComponent(url.pathname.split('/')[1] ?? '');
-    const header = req.headers['client-request-id'];
-    const correlationId = typeof header === 'string' && header !== '' ? header : randomUUID();
+    const correlationId = record.correlationId ?? randomUUID();
     const clientId = form.get('client_id') ?? '';
     const scope = form.get('scope') ?? '';
     Object.assign(record, { tenant: tenantParam, clientId, scope, correlationId });
@@ -375,19 +403,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const iss = typeof jwt.claims['iss'] === 'string' ? jwt.claims['iss'] : '';
     const sub = typeof jwt.claims['sub'] === 'string' ? jwt.claims['sub'] : '';
     const aud = typeof jwt.claims['aud'] === 'string' ? jwt.claims['aud'] : '';
+    const legacy = state.legacyNoMatch;
     const byIssuer = app.federatedCredentials.filter((c) => c.issuer === iss);
-    if (byIssuer.length === 0) return fail(ENTRA.issuerNoMatch(iss));
+    if (byIssuer.length === 0) return fail(legacy ? ENTRA.noMatch(iss, sub, aud) : ENTRA.issuerNoMatch(iss));
     // Entra fetches the issuer's keys (GitHub's JWKS); here the only key GitHub signs with is ours.
+    const keyId =
+      [jwt.header['x5t'], jwt.header['kid']].find((v): v is string => typeof v === 'string') ?? '';
+    if (keyId !== githubKey.kid) return fail(ENTRA.signingKeyNotFound(keyId, iss));
     if (iss !== state.idToken.issuer || !verifySignature(jwt, githubKey.publicKey)) {
-      return fail(ENTRA.signatureInvalid(typeof jwt.header['kid'] === 'string' ? jwt.header['kid'] : ''));
+      return fail(ENTRA.signatureInvalid(keyId));
     }
-    const bySubject = byIssuer.filter((c) => c.subject === sub);
+    const bySubject = legacy
+      ? byIssuer.filter((c) => c.subject.toLowerCase() === sub.toLowerCase())
+      : byIssuer.filter((c) => c.subject === sub);
     if (bySubject.length === 0) {
+      if (legacy) return fail(ENTRA.noMatch(iss, sub, aud));
       if (byIssuer.some((c) => c.subject.toLowerCase() === sub.toLowerCase()))
         return fail(ENTRA.subjectCaseMismatch(sub));
-      return fail(ENTRA.noMatch(iss, sub, aud));
+      return fail(ENTRA.subjectNoMatch(sub));
     }
-    if (!bySubject.some((c) => c.audiences.includes(aud))) return fail(ENTRA.noMatch(iss, sub, aud));
+    if (!bySubject.some((c) => c.audiences.includes(aud)))
+      return fail(legacy ? ENTRA.noMatch(iss, sub, aud) : ENTRA.audienceNoMatch(aud));
     const now = Math.floor(Date.now() / 1000);
     const nbf = typeof jwt.claims['nbf'] === 'number' ? jwt.claims['nbf'] : 0;
     const exp = typeof jwt.claims['exp'] === 'number' ? jwt.claims['exp'] : 0;
@@ -427,6 +463,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       entraKey,
       { x5t: entraKey.kid },
     );
+    issued.push(accessToken);
     return send(200, {
       token_type: 'Bearer',
       expires_in: lifetime,
@@ -472,6 +509,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     set accessTokenLifetimeSeconds(value) {
       state.accessTokenLifetimeSeconds = value;
     },
+    get legacyNoMatch() {
+      return state.legacyNoMatch;
+    },
+    set legacyNoMatch(value) {
+      state.legacyNoMatch = value;
+    },
+    issued,
     counts() {
       const counts: Record<Endpoint, number> = { oidc: 0, token: 0, discovery: 0, other: 0 };
       for (const r of requests) counts[r.endpoint]++;
@@ -495,16 +539,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       requests.length = 0;
       faults.oidc.length = 0;
       faults.token.length = 0;
+      issued.length = 0;
       state.tenants = options.tenants ?? [defaultTenant()];
-      state.idToken = {
-        ...state.idToken,
-        issuer: GITHUB_ISSUER,
-        subject: DEFAULTS.subject,
-        claims: {},
-        issuedAtOffsetSeconds: 0,
-        ...options.idToken,
-      };
+      // Every field, so a test's lifetime or signing change cannot leak into the next test.
+      state.idToken = initialIdToken();
       state.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds ?? 3599;
+      state.legacyNoMatch = options.legacyNoMatch ?? false;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultTenant, type Emulator } from '../emulator/index.ts';
+import { decodeJwt } from '../emulator/jwt.ts';
+import { DEFAULTS, defaultTenant, GITHUB_ISSUER, type Emulator, type Endpoint } from '../emulator/index.ts';
 import { startProxy, type TestProxy } from '../emulator/proxy.ts';
 import { useEmulator } from './emulator-fixture.ts';
 import { errorAnnotation, leaks, runAction, type ActionRun } from './runner.ts';
@@ -25,12 +26,39 @@ function run(
   });
 }
 
-/** Every secret the run minted: the access tokens it output and the ID token(s) it asked to mask. */
+/**
+ * Every secret of the run: the tokens the emulator issued (even ones the action never output), the access
+ * tokens it output, and whatever it asked to mask.
+ */
 function secretsOf(result: ActionRun): string[] {
   const tokens = ['access-token', 'compliance-access-token', 'graph-access-token']
     .map((name) => result.outputs[name])
     .filter((v): v is string => v !== undefined);
-  return [...new Set([...tokens, ...result.masks])];
+  return [...new Set([...emulator.issued, ...tokens, ...result.masks])];
+}
+
+/** Emulator request counts; discovery and other are always 0 (MSAL is given the metadata). */
+function requests(oidc: number, token: number): Record<Endpoint, number> {
+  return { oidc, token, discovery: 0, other: 0 };
+}
+
+/** The sentence the action adds to every federated-credential refusal: what GitHub presented. */
+function presented(issuer: string, subject: string, audience: string): string {
+  return `GitHub Actions OIDC presented issuer '${issuer}', subject '${subject}', audience '${audience}'. The app ${DEFAULTS.clientId} in tenant ${DEFAULTS.domain} needs a federated credential with exactly these three values.`;
+}
+
+/** A refusal from Entra: failed, explained in one annotation, one token request (not retried), nothing leaked. */
+function expectRefusal(result: ActionRun, oidcRequests = 1): string {
+  expect(result.code, result.stdout).toBe(1);
+  expect(emulator.counts()).toEqual(requests(oidcRequests, 1));
+  const message = errorAnnotation(result) ?? '';
+  const correlation = emulator.requests.find((r) => r.endpoint === 'token')?.correlationId ?? 'missing';
+  expect(message).toContain(`Correlation ID: ${correlation}`);
+  expect(message).not.toMatch(/\n\s+at /);
+  expect(result.stdout).not.toMatch(/retrying in/);
+  expect(result.outputs['access-token']).toBeUndefined();
+  expect(leaks(result, secretsOf(result))).toEqual([]);
+  return message;
 }
 
 describe('exo-login action on the emulator, run as the runner runs it', () => {
@@ -102,7 +130,9 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
     expect(message).toContain('job-level `permissions:` block replaces');
     expect(message).toContain('forks');
     expect(message).not.toMatch(/\n\s+at /);
-    expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
+    expect(emulator.counts()).toEqual(requests(0, 0));
+    expect(result.masks).toEqual([]);
+    expect(leaks(result, secretsOf(result))).toEqual([]);
   });
 
   it.each([
@@ -126,43 +156,106 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
     const message = errorAnnotation(result) ?? '';
     expect(message).toMatch(pattern);
     expect(message).not.toContain('\n');
-    expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
+    expect(emulator.counts()).toEqual(requests(0, 0));
+    expect(leaks(result, secretsOf(result))).toEqual([]);
   });
 
   it('rejects a missing required input', async () => {
     const result = await run({}, { 'INPUT_CLIENT-ID': undefined });
-    expect(errorAnnotation(result)).toMatch(/^Input 'client-id' is required/);
-  });
-
-  it('prints what GitHub presented when no federated credential matches (AADSTS70021), without retrying', async () => {
-    emulator.idToken = { ...emulator.idToken, subject: 'repo:octo-org/exo-audit:environment:production' };
-    const result = await run();
     expect(result.code).toBe(1);
-    const message = errorAnnotation(result) ?? '';
-    expect(message).toContain('AADSTS70021');
-    expect(message).toContain("subject 'repo:octo-org/exo-audit:environment:production'");
-    expect(message).toContain("issuer 'https://token.actions.githubusercontent.com'");
-    expect(message).toContain("audience 'api://AzureADTokenExchange'");
-    expect(message).toContain(`app ${emulator.clientId}`);
-    const correlation = emulator.requests.find((r) => r.endpoint === 'token')?.correlationId ?? 'missing';
-    expect(message).toContain(`Correlation ID: ${correlation}`);
-    expect(message).toContain('TROUBLESHOOTING.md#federated-credential');
-    expect(emulator.counts().token).toBe(1);
-    expect(leaks(result, result.masks)).toEqual([]);
+    expect(errorAnnotation(result)).toMatch(/^Input 'client-id' is required/);
+    expect(emulator.counts()).toEqual(requests(0, 0));
+    expect(leaks(result, secretsOf(result))).toEqual([]);
   });
 
-  it('explains a case-only subject mismatch (AADSTS7002138)', async () => {
-    emulator.idToken = { ...emulator.idToken, subject: 'repo:Octo-Org/exo-audit:ref:refs/heads/main' };
-    const message = errorAnnotation(await run()) ?? '';
-    expect(message).toContain('AADSTS7002138');
-    expect(message).toContain("subject 'repo:Octo-Org/exo-audit:ref:refs/heads/main'");
+  describe('no matching federated credential: one request, what GitHub presented, and the fix', () => {
+    const production = 'repo:octo-org/exo-audit:environment:production';
+    const enterpriseIssuer = `${GITHUB_ISSUER}/octo-org`;
+    it.each([
+      {
+        code: 'AADSTS700211',
+        what: 'an issuer no credential lists (enterprise issuer)',
+        setup: () => (emulator.idToken = { ...emulator.idToken, issuer: enterpriseIssuer }),
+        inputs: {},
+        entra: `presented assertion issuer '${enterpriseIssuer}'`,
+        shown: presented(enterpriseIssuer, DEFAULTS.subject, DEFAULTS.audience),
+      },
+      {
+        code: 'AADSTS700213',
+        what: 'a subject no credential lists (environment job)',
+        setup: () => (emulator.idToken = { ...emulator.idToken, subject: production }),
+        inputs: {},
+        entra: `presented assertion subject '${production}'`,
+        shown: presented(GITHUB_ISSUER, production, DEFAULTS.audience),
+      },
+      {
+        code: 'AADSTS700212',
+        what: 'an audience the credential does not list',
+        setup: () => undefined,
+        inputs: { audience: 'api://custom' },
+        entra: "presented assertion audience 'api://custom'",
+        shown: presented(GITHUB_ISSUER, DEFAULTS.subject, 'api://custom'),
+      },
+      {
+        code: 'AADSTS7002138',
+        what: 'a subject that matches only when case is ignored',
+        setup: () =>
+          (emulator.idToken = {
+            ...emulator.idToken,
+            subject: 'repo:Octo-Org/exo-audit:ref:refs/heads/main',
+          }),
+        inputs: {},
+        entra: 'matches with case-insensitive comparison, but not with case-sensitive comparison',
+        shown: presented(GITHUB_ISSUER, 'repo:Octo-Org/exo-audit:ref:refs/heads/main', DEFAULTS.audience),
+      },
+      {
+        code: 'AADSTS70021',
+        what: 'a subject mismatch, answered the way older tenants did',
+        setup: () => {
+          emulator.legacyNoMatch = true;
+          emulator.idToken = { ...emulator.idToken, subject: production };
+        },
+        inputs: {},
+        entra: `Assertion Issuer: '${GITHUB_ISSUER}'. Assertion Subject: '${production}'. Assertion Audience: '${DEFAULTS.audience}'.`,
+        shown: presented(GITHUB_ISSUER, production, DEFAULTS.audience),
+      },
+    ])('$code for $what', async ({ code, setup, inputs, entra, shown }) => {
+      setup();
+      const message = expectRefusal(await run(inputs));
+      // The code exactly: 'AADSTS70021' is also a prefix of 700211, 700212 and 700213.
+      expect(message).toContain(`${code}: `);
+      expect(message).toContain(entra);
+      expect(message).toContain(shown);
+      expect(message).toContain('Fix: Add a federated credential to the app registration');
+      expect(message).toContain('TROUBLESHOOTING.md#federated-credential');
+    });
   });
 
-  it('explains an audience the credential does not list', async () => {
-    const message = errorAnnotation(await run({ audience: 'api://custom' })) ?? '';
-    expect(message).toContain('AADSTS70021');
-    expect(message).toContain("audience 'api://custom'");
-  });
+  it.each([
+    {
+      signedBy: 'foreign' as const,
+      code: 'AADSTS7000272',
+      entra: `could not be found in the metadata of identity provider ${GITHUB_ISSUER}`,
+    },
+    {
+      signedBy: 'forged' as const,
+      code: 'AADSTS5002738',
+      entra: "could not be verified with the issuer's published keys",
+    },
+  ])(
+    'refuses an ID token signed with a key GitHub does not publish ($signedBy: $code), once',
+    async ({ signedBy, code, entra }) => {
+      emulator.idToken = { ...emulator.idToken, signedBy };
+      const message = expectRefusal(await run());
+      expect(message).toMatch(
+        new RegExp(
+          `^Entra ID refused the token request for https://outlook\\.office365\\.com \\(HTTP 401, invalid_client\\): ${code}: `,
+        ),
+      );
+      expect(message).toContain(entra);
+      expect(message).toContain('TROUBLESHOOTING.md#invalid-client');
+    },
+  );
 
   it.each([
     [
@@ -181,17 +274,19 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
       'AADSTS500011',
       /Check `environment`/,
     ],
-  ])('maps %j to %s and its fix', async (inputs, code, fix) => {
-    const message = errorAnnotation(await run(inputs)) ?? '';
-    expect(message).toContain(code);
+  ])('maps %j to %s and its fix, without retrying', async (inputs, code, fix) => {
+    const message = expectRefusal(await run(inputs));
+    expect(message).toContain(`${code}: `);
     expect(message).toMatch(fix);
     expect(message).toMatch(/Correlation ID: [0-9a-f-]{36}/);
   });
 
-  it('explains an expired assertion (AADSTS700024)', async () => {
+  it('explains an expired assertion (AADSTS700024), without retrying', async () => {
     emulator.idToken = { ...emulator.idToken, issuedAtOffsetSeconds: -1200 };
-    const message = errorAnnotation(await run()) ?? '';
-    expect(message).toContain('AADSTS700024');
+    // The ID token arrives already expired, so the assertion callback fetches another (just as expired):
+    // two OIDC requests, then one token request that is not retried.
+    const message = expectRefusal(await run(), 2);
+    expect(message).toContain('AADSTS700024: ');
     expect(message).toContain('TROUBLESHOOTING.md#assertion-lifetime');
   });
 
@@ -205,6 +300,8 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
     expect(result.stdout).toMatch(/^::warning::The exchange token .* has no Exchange\.ManageAsApp role/m);
     expect(result.stdout).toContain('Grant admin consent');
     expect(result.outputs['access-token']).toBeTruthy();
+    expect(emulator.counts()).toEqual(requests(1, 1));
+    expect(leaks(result, secretsOf(result))).toEqual([]);
   });
 
   it('retries throttling and server errors on both endpoints, honouring Retry-After', async () => {
@@ -222,6 +319,63 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
     expect((token[1]?.start ?? 0) - (token[0]?.end ?? 0)).toBeGreaterThanOrEqual(950);
     expect(result.stdout).toMatch(/attempt 1 failed \(HTTP 429\); retrying in \d+ ms/);
     emulator.verifyAccessToken(result.outputs['access-token'] ?? '');
+    expect(leaks(result, secretsOf(result))).toEqual([]);
+  });
+
+  it('presents a fresh ID token on a retry made after the cached one aged', async () => {
+    // The action fetches a new ID token once the cached one has under 60 s left (CachedAssertion). One that
+    // lives 63 s is fresh for the first attempt and stale after a 3 s Retry-After.
+    emulator.idToken = { ...emulator.idToken, lifetimeSeconds: 63 };
+    emulator.injectFaults('token', [{ kind: 'status', status: 429, retryAfterSeconds: 3 }]);
+    const result = await run();
+    expect(result.code, result.stdout).toBe(0);
+    expect(emulator.counts()).toEqual(requests(2, 2));
+    const [firstToken, secondToken] = emulator.requests.filter((r) => r.endpoint === 'token');
+    const [, secondOidc] = emulator.requests.filter((r) => r.endpoint === 'oidc');
+    const jti = (token: string | undefined) => decodeJwt(token ?? '')?.claims['jti'];
+    const [firstIdToken, secondIdToken] = emulator.issued;
+    expect(firstToken?.assertionId).toBe(jti(firstIdToken));
+    expect(secondToken?.assertionId).toBe(jti(secondIdToken));
+    expect(secondToken?.assertionId).not.toBe(firstToken?.assertionId);
+    // Fetched for the retry, not up front.
+    expect(secondOidc?.start).toBeGreaterThanOrEqual(firstToken?.end ?? Infinity);
+    emulator.verifyAccessToken(result.outputs['access-token'] ?? '');
+    expect(result.masks).toHaveLength(3);
+    expect(leaks(result, secretsOf(result))).toEqual([]);
+  });
+
+  const persistent503 = (body: 'entra' | 'html') =>
+    emulator.injectFaults(
+      'token',
+      Array.from({ length: 6 }, () => ({ kind: 'status' as const, status: 503, body })),
+    );
+
+  it("stops after five attempts on a persistent 503, with Entra's last answer", async () => {
+    persistent503('entra');
+    const result = await run();
+    expect(result.code).toBe(1);
+    expect(emulator.counts()).toEqual(requests(1, 5));
+    expect(result.stdout.match(/attempt \d failed \(HTTP 503\); retrying in \d+ ms/g)).toHaveLength(4);
+    const message = errorAnnotation(result) ?? '';
+    expect(message).toMatch(
+      /^Entra ID refused the token request for https:\/\/outlook\.office365\.com \(HTTP 503, temporarily_unavailable\): AADSTS90033: A transient error has occurred\./,
+    );
+    const last = emulator.requests.filter((r) => r.endpoint === 'token').at(-1)?.correlationId ?? 'missing';
+    expect(message).toContain(`Correlation ID: ${last}`);
+    // Entra's side, so the throttling fix, not the invalid-client one.
+    expect(message).toContain('TROUBLESHOOTING.md#throttled');
+    expect(message).not.toContain('invalid-client');
+    expect(leaks(result, secretsOf(result))).toEqual([]);
+  });
+
+  it('explains a persistent 503 without an OAuth body as throttling, after five attempts', async () => {
+    persistent503('html');
+    const result = await run();
+    expect(result.code).toBe(1);
+    expect(emulator.counts()).toEqual(requests(1, 5));
+    const message = errorAnnotation(result) ?? '';
+    expect(message).toMatch(/^Entra ID at localhost:\d+ answered HTTP 503 without an OAuth error body\./);
+    expect(message).toContain('TROUBLESHOOTING.md#throttled');
     expect(leaks(result, secretsOf(result))).toEqual([]);
   });
 

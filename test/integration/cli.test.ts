@@ -143,7 +143,7 @@ describe('exo-login CLI', () => {
     const run = await cli(['token'], github());
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain('AADSTS70021');
+    expect(run.stderr).toContain('AADSTS700213');
     expect(run.stderr).toContain("subject 'repo:octo-org/other:ref:refs/heads/main'");
   });
 

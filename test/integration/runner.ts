@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const ACTION_ENTRY = join(ROOT, 'dist', 'index.js');
+/** The built action. EXO_TEST_ACTION_ENTRY points the tests at another build, e.g. a mutated copy of dist/. */
+export const ACTION_ENTRY = process.env['EXO_TEST_ACTION_ENTRY'] ?? join(ROOT, 'dist', 'index.js');
 
 interface ActionYml {
   inputs: Record<string, { default?: string }>;
@@ -32,7 +33,19 @@ export interface ActionRun {
   runnerTemp: string;
   /** What the action left in RUNNER_TEMP. */
   runnerTempEntries: string[];
+  /** Contents of every file left in RUNNER_TEMP, by path relative to it. */
+  runnerTempFiles: Record<string, string>;
   durationMs: number;
+}
+
+async function readTree(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files[path.slice(dir.length + 1)] = await readFile(path, 'utf8');
+  }
+  return files;
 }
 
 /** `name<<DELIM\nvalue\nDELIM\n` records, as @actions/core writes them. */
@@ -124,31 +137,80 @@ export async function runAction(options: RunOptions = {}): Promise<ActionRun> {
     masks: [...stdout.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1] ?? ''),
     runnerTemp,
     runnerTempEntries: await readdir(runnerTemp),
+    runnerTempFiles: await readTree(runnerTemp),
     durationMs: Date.now() - started,
   };
   await rm(dir, { recursive: true, force: true });
   return result;
 }
 
+const WINDOW = 32;
+const MIN_PART = 21;
+
 /**
- * Every secret is masked, and its mask comes before anything else that contains it; no secret appears in
- * stdout (other than its own mask line), stderr, or the job summary.
+ * What of a secret must never be printed: each JWT part longer than 20 characters and every 32-character window of
+ * the token, except its header. A JWT header names only the algorithm and the signing key (alg, typ, kid, x5t),
+ * which the issuer publishes in its JWKS; every token from one key shares it (the ID tokens of a run, often
+ * tokens of different runs), so printing it reveals nothing and flagging it would be noise. Windows that reach
+ * past the header's final '.' into the payload are checked. Non-JWT secrets are checked whole and by window.
+ */
+function fragmentsOf(secret: string): { parts: string[]; windows: string[] } {
+  const parts = secret.split('.');
+  const jwt = parts.length === 3;
+  const headerLength = jwt ? (parts[0]?.length ?? 0) : 0;
+  const windows: string[] = [];
+  for (let i = 0; i + WINDOW <= secret.length; i++) {
+    // Windows wholly inside the header (and its trailing '.') are public.
+    if (jwt && i + WINDOW <= headerLength + 1) continue;
+    windows.push(secret.slice(i, i + WINDOW));
+  }
+  const checked = jwt ? parts.slice(1) : [secret];
+  return { parts: checked.filter((p) => p.length >= MIN_PART), windows };
+}
+
+/**
+ * Every secret is masked; no part of one (see fragmentsOf) appears in stdout (other than `::add-mask::` lines),
+ * stderr, the job summary, GITHUB_STATE, or any file left in RUNNER_TEMP. GITHUB_OUTPUT / GITHUB_ENV are where
+ * tokens are meant to go and are not searched. Pass every token the run handled (the emulator's `issued`).
  */
 export function leaks(run: ActionRun, secrets: readonly string[]): string[] {
   const problems: string[] = [];
-  for (const secret of secrets) {
+  const stdoutWithoutMasks = run.stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n');
+  const places: [string, string][] = [
+    ['stdout', stdoutWithoutMasks],
+    ['stderr', run.stderr],
+    ['the job summary', run.summary],
+    ['GITHUB_STATE', run.state],
+    ...Object.entries(run.runnerTempFiles).map(([path, text]): [string, string] => [
+      `RUNNER_TEMP/${path}`,
+      text,
+    ]),
+  ];
+  const name = (secret: string): string => `secret …${secret.slice(-6)}`;
+  const byWindow = new Map<string, string>();
+  for (const secret of new Set(secrets)) {
     if (secret === '') continue;
-    const maskLine = `::add-mask::${secret}\n`;
-    const maskAt = run.stdout.indexOf(maskLine);
-    if (maskAt === -1) problems.push(`secret …${secret.slice(-6)} was never masked`);
-    const withoutMask = run.stdout.split(maskLine).join('');
-    if (withoutMask.includes(secret)) problems.push(`secret …${secret.slice(-6)} printed on stdout`);
-    if (run.stderr.includes(secret)) problems.push(`secret …${secret.slice(-6)} printed on stderr`);
-    if (run.summary.includes(secret)) problems.push(`secret …${secret.slice(-6)} in the job summary`);
-    // A partial token (e.g. a JWT header+payload) is as bad as the whole one.
-    const signatureless = secret.slice(0, secret.lastIndexOf('.'));
-    if (signatureless.length > 20 && withoutMask.includes(signatureless))
-      problems.push('a token prefix printed on stdout');
+    if (!run.stdout.includes(`::add-mask::${secret}\n`)) problems.push(`${name(secret)} was never masked`);
+    const { parts, windows } = fragmentsOf(secret);
+    for (const window of windows) if (!byWindow.has(window)) byWindow.set(window, secret);
+    for (const [place, text] of places) {
+      if (text.includes(secret)) problems.push(`${name(secret)} in ${place}`);
+      else if (parts.some((part) => text.includes(part)))
+        problems.push(`a JWT part of ${name(secret)} in ${place}`);
+    }
+  }
+  if (byWindow.size > 0) {
+    for (const [place, text] of places) {
+      const found = new Set<string>();
+      for (let i = 0; i + WINDOW <= text.length; i++) {
+        const secret = byWindow.get(text.slice(i, i + WINDOW));
+        if (secret !== undefined) found.add(secret);
+      }
+      for (const secret of found) problems.push(`${WINDOW} characters of ${name(secret)} in ${place}`);
+    }
   }
   return problems;
 }
