@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -8,14 +9,19 @@ import { useEmulator } from './emulator-fixture.ts';
 import { leaks, ROOT, runAction, type ActionRun, type RunOptions } from './runner.ts';
 
 interface StandinEvent {
-  event: 'start' | 'end' | 'violation';
+  event: 'start' | 'end' | 'violation' | 'barrier';
   pid: number;
   worker: string;
   start: number;
   time: number;
+  end?: number;
   children: number[];
   fingerprint?: string;
   message?: string;
+  cwd?: string;
+  script?: string;
+  compliance?: boolean;
+  reached?: boolean;
 }
 
 const current = useEmulator();
@@ -53,6 +59,7 @@ function runIn(
       PATH: `${join(ROOT, 'test/bin')}:${process.env['PATH'] ?? ''}`,
       EXO_STANDIN_LOG: ws.log,
       EXO_STANDIN_PUBLIC_KEY_FILE: emulator.accessTokenPublicKeyFile,
+      EXO_STANDIN_TENANT_ID: emulator.tenantId,
       ...options.env,
     },
   });
@@ -68,7 +75,7 @@ async function events(log: string): Promise<StandinEvent[]> {
 
 function maxOverlap(list: StandinEvent[]): number {
   const points = list.flatMap((e) =>
-    e.event === 'start' ? [[e.start, 1]] : e.event === 'end' ? [[e.time, -1]] : [],
+    e.event === 'start' ? [[e.start, 1]] : e.event === 'end' ? [[e.end ?? e.time, -1]] : [],
   );
   points.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0) || (a[1] ?? 0) - (b[1] ?? 0));
   let now = 0;
@@ -105,22 +112,26 @@ const results = (run: ActionRun) =>
 
 describe('parallel workers', () => {
   it('runs .ps1 workers through pwsh with the token in the environment, never more than max-parallel at once', async () => {
+    // a, b and c each wait until two workers have started (a barrier, not sleeps racing each other), so all
+    // pass only if two ran at once; the short hold after it would make a third concurrent worker show.
     const ws = await workspace({
-      'checks/a.ps1': '# standin: sleep 0.6\n# standin: print a done',
-      'checks/b.ps1': '# standin: sleep 0.6\n# standin: print b done',
-      'checks/c.ps1': '# standin: sleep 0.6\n# standin: print c done',
+      'checks/a.ps1': '# standin: barrier 2 lanes\n# standin: sleep 0.2\n# standin: print a done',
+      'checks/b.ps1': '# standin: barrier 2 lanes\n# standin: sleep 0.2\n# standin: print b done',
+      'checks/c.ps1': '# standin: barrier 2 lanes\n# standin: sleep 0.2\n# standin: print c done',
       'checks/d.ps1': '# standin: print-token',
     });
-    const run = await runIn(ws, {
-      scripts: 'checks/*.ps1',
-      'max-parallel': '2',
-      resources: 'exchange,compliance',
-    });
+    const run = await runIn(
+      ws,
+      { scripts: 'checks/*.ps1', 'max-parallel': '2', resources: 'exchange,compliance' },
+      { timeoutMs: 90_000 },
+    );
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const log = await events(ws.log);
     expect(log.filter((e) => e.event === 'violation')).toEqual([]);
-    expect(log.filter((e) => e.event === 'start')).toHaveLength(4);
-    expect(maxOverlap(log)).toBe(2);
+    expect(log.filter((e) => e.event === 'start').map((e) => e.compliance)).toEqual([true, true, true, true]);
+    expect(log.filter((e) => e.event === 'barrier').map((e) => e.reached)).toEqual([true, true, true]);
+    // Start and end are taken inside each process, so this never exceeds the real overlap: no flake when busy.
+    expect(maxOverlap(log)).toBeLessThanOrEqual(2);
     expect(results(run).map((r) => [r.name, r.result, r.exitCode, r.attempts])).toEqual([
       ['checks/a.ps1', 'success', 0, 1],
       ['checks/b.ps1', 'success', 0, 1],
@@ -140,7 +151,7 @@ describe('parallel workers', () => {
     // One token, shared; the wrappers are gone.
     expect(emulator.counts()).toEqual({ oidc: 1, token: 2, discovery: 0, other: 0 });
     expect(run.runnerTempEntries.filter((f) => f.startsWith('exo-login-'))).toEqual([]);
-  });
+  }, 60_000);
 
   it('runs other interpreters and an inline script with the EXO_* variables and without GitHub credentials', async () => {
     const ws = await workspace({
@@ -218,40 +229,56 @@ describe('parallel workers', () => {
     const starts = (await events(ws.log)).filter((e) => e.event === 'start');
     expect(starts).toHaveLength(2);
     expect(starts[0]?.fingerprint).not.toBe(starts[1]?.fingerprint);
-    // A second Entra request, but the cached ID token still had minutes left: one OIDC request.
-    expect(emulator.counts()).toEqual({ oidc: 1, token: 2, discovery: 0, other: 0 });
-    expect(run.masks).toHaveLength(3);
+    // The re-mint fetches a fresh GitHub ID token (a new assertion), though the cached one still had minutes left.
+    expect(emulator.counts()).toEqual({ oidc: 2, token: 2, discovery: 0, other: 0 });
+    // Every credential is masked once: two ID tokens and two access tokens, and the workers got the masked ones.
+    expect(new Set(run.masks).size).toBe(4);
+    const masked = run.masks.map((m) => createHash('sha256').update(m).digest('hex').slice(0, 16));
+    for (const start of starts) expect(masked).toContain(start.fingerprint);
   }, 40_000);
 
-  it('ends every worker and its children when the run is cancelled', async () => {
-    const ws = await workspace({
-      'a.ps1': '# standin: spawn-child-and-hang',
-      'b.ps1': '# standin: spawn-child-and-hang',
-    });
-    const run = await runIn(
-      ws,
-      { scripts: '*.ps1' },
-      {
-        onSpawn: (child) => {
-          const timer = setInterval(() => {
-            void events(ws.log).then((list) => {
-              if (list.filter((e) => e.event === 'start').length === 2) {
-                clearInterval(timer);
-                child.kill('SIGINT');
-              }
-            });
-          }, 50);
+  // A cancelled run sends SIGINT, then SIGTERM after a grace period; either alone must end everything.
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'ends every worker and its children when the run is cancelled (%s)',
+    async (signal) => {
+      const ws = await workspace({
+        'a.ps1': '# standin: spawn-child-and-hang',
+        'b.ps1': '# standin: spawn-child-and-hang',
+        'c.ps1': '# standin: print never',
+      });
+      const run = await runIn(
+        ws,
+        { scripts: '*.ps1', 'max-parallel': '2' },
+        {
+          onSpawn: (child) => {
+            const timer = setInterval(() => {
+              void events(ws.log).then((list) => {
+                if (list.filter((e) => e.event === 'start').length === 2) {
+                  clearInterval(timer);
+                  child.kill(signal);
+                }
+              });
+            }, 50);
+          },
         },
-      },
-    );
-    expect(run.code).toBe(1);
-    expect(results(run).map((r) => r.result)).toEqual(['cancelled', 'cancelled']);
-    const pids = (await events(ws.log))
-      .filter((e) => e.event === 'start')
-      .flatMap((e) => [e.pid, ...e.children]);
-    expect(pids).toHaveLength(4);
-    for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
-  });
+      );
+      // The action handled the signal (it did not die of it) and reports the cancellation.
+      expect(run.signal).toBeNull();
+      expect(run.code).toBe(1);
+      expect(results(run).map((r) => [r.name, r.result])).toEqual([
+        ['a.ps1', 'cancelled'],
+        ['b.ps1', 'cancelled'],
+        ['c.ps1', 'cancelled'],
+      ]);
+      expect(run.stdout).not.toContain('never');
+      const pids = (await events(ws.log))
+        .filter((e) => e.event === 'start')
+        .flatMap((e) => [e.pid, ...e.children]);
+      expect(pids).toHaveLength(4);
+      for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+      expect(run.runnerTempEntries.filter((f) => f.startsWith('exo-login-'))).toEqual([]);
+    },
+  );
 
   it('runs only its shard, and lists every shard', async () => {
     const files = Object.fromEntries(
@@ -267,6 +294,56 @@ describe('parallel workers', () => {
         { shard: '2/2', scripts: ['s2.ps1', 's4.ps1'] },
       ],
     });
+  });
+
+  it('a shard with no scripts (2 scripts, shard 3/4) succeeds without running anything', async () => {
+    const ws = await workspace({ 'a.ps1': '# standin: print a', 'b.ps1': '# standin: print b' });
+    const run = await runIn(ws, { scripts: '*.ps1', shard: '3/4' });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('Shard 3/4: 0 of 2 scripts.');
+    expect(run.stdout).not.toMatch(/^::error/m);
+    expect(results(run)).toEqual([]);
+    expect(await events(ws.log)).toEqual([]);
+    expect(JSON.parse(run.outputs['matrix'] ?? '{}')).toEqual({
+      include: [
+        { shard: '1/4', scripts: ['a.ps1'] },
+        { shard: '2/4', scripts: ['b.ps1'] },
+        { shard: '3/4', scripts: [] },
+        { shard: '4/4', scripts: [] },
+      ],
+    });
+    // The token is still minted and published (later steps may use it); the summary has an empty Workers table.
+    expect(run.outputs['access-token']).toMatch(/^ey/);
+    expect(emulator.counts()).toEqual({ oidc: 1, token: 1, discovery: 0, other: 0 });
+    expect(run.summary).toContain('Workers');
+    expect(run.runnerTempEntries.filter((f) => f.startsWith('exo-login-'))).toEqual([]);
+  });
+
+  it('resolves scripts against working-directory (relative to the workspace, or absolute) and runs workers in it', async () => {
+    // Decoys at the workspace root: resolving against the workspace instead would pick them up.
+    const ws = await workspace({
+      'checks/a.ps1': '# standin: print decoy',
+      'where.sh': 'echo decoy',
+      'proj/checks/a.ps1': '# standin: print project a',
+      'proj/where.sh': 'echo "cwd=$(pwd -P)"',
+    });
+    const project = realpathSync(join(ws.dir, 'proj'));
+    for (const dir of ['proj', join(ws.dir, 'proj')]) {
+      await rm(ws.log, { force: true });
+      const run = await runIn(ws, { scripts: 'checks/*.ps1\nwhere.sh', 'working-directory': dir });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(results(run).map((r) => [r.name, r.result])).toEqual([
+        ['checks/a.ps1', 'success'],
+        ['where.sh', 'success'],
+      ]);
+      expect(run.stdout).toContain('project a');
+      expect(run.stdout).toContain(`cwd=${project}`);
+      expect(run.stdout).not.toContain('decoy');
+      const starts = (await events(ws.log)).filter((e) => e.event === 'start');
+      expect(starts.map((e) => [e.script, e.cwd && realpathSync(e.cwd)])).toEqual([
+        [join(ws.dir, 'proj/checks/a.ps1'), project],
+      ]);
+    }
   });
 
   it('names a glob that matches nothing', async () => {

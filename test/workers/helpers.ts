@@ -122,7 +122,7 @@ export async function workspace(files: Record<string, string>): Promise<string> 
 }
 
 export interface StandinEvent {
-  event: 'start' | 'end' | 'violation';
+  event: 'start' | 'end' | 'violation' | 'barrier';
   pid: number;
   worker: string;
   start: number;
@@ -132,6 +132,13 @@ export interface StandinEvent {
   fingerprint?: string;
   exp?: number;
   message?: string;
+  /** start: the worker's working directory, the wrapper's real path, and whether a compliance token came. */
+  cwd?: string;
+  wrapper?: string;
+  compliance?: boolean;
+  /** barrier: whether the awaited number of workers arrived before the deadline, and how many did. */
+  reached?: boolean;
+  seen?: number;
 }
 
 export async function standinEvents(log: string): Promise<StandinEvent[]> {
