@@ -13,6 +13,14 @@ import { describeTokens, tokenSummaryRows, workerSummaryRows } from './report.js
 export async function run(): Promise<void> {
   try {
     const inputs = parseInputs((name: Input) => core.getInput(name));
+    // Loaded only when there are workers: a token-only run does not pay for child_process and globbing. Paths,
+    // globs and the organization are checked here, before any request, like every other input.
+    const workers = inputs.workers && {
+      inputs: inputs.workers,
+      phase: await import('./workers.js'),
+    };
+    const plan =
+      workers && (await workers.phase.planWorkerPhase(workers.inputs, inputs.settings.organization));
     const session = new ExoLoginSession({
       tenantId: inputs.settings.tenantId,
       clientId: inputs.settings.clientId,
@@ -36,10 +44,8 @@ export async function run(): Promise<void> {
     });
     for (const warning of tokens.warnings) core.warning(warning);
     publishTokens(tokens, inputs.exportEnv);
-    // Loaded only when there are workers: a token-only run does not pay for child_process and globbing.
-    const rows = inputs.workers
-      ? await (await import('./workers.js')).runWorkerPhase(inputs.workers, session)
-      : undefined;
+    const rows =
+      workers && plan ? await workers.phase.runWorkerPhase(workers.inputs, plan, session) : undefined;
     await writeSummary(inputs, tokens, rows);
   } catch (error) {
     // Known failures are one paragraph for the user; anything else is a bug worth its message.

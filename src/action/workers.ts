@@ -1,13 +1,14 @@
 import * as core from '@actions/core';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ExoLoginSession } from '../core/token.js';
 import {
-  expandScripts,
+  planWorkers,
   posixRelative,
-  shardOf,
-  type Logger,
-  type WorkerRow,
   runWorkers,
+  shardPlan,
+  type Logger,
+  type WorkerPlan,
+  type WorkerRow,
 } from '../workers/index.js';
 import { withCancellation } from '../workers/signals.js';
 import type { WorkerInputs } from './inputs.js';
@@ -24,24 +25,37 @@ const actionsLogger: Logger = {
   },
 };
 
-/** Resolves, shards and runs the scripts; returns the rows for the summary. Fails the step when a worker failed. */
-export async function runWorkerPhase(inputs: WorkerInputs, session: ExoLoginSession): Promise<WorkerRow[]> {
+/** Resolves the directory and scripts, and checks them, before any request is sent. */
+export async function planWorkerPhase(
+  inputs: WorkerInputs,
+  organization: string | undefined,
+): Promise<WorkerPlan> {
   const workspace = process.env['GITHUB_WORKSPACE'] ?? process.cwd();
-  const cwd = inputs.workingDirectory
-    ? isAbsolute(inputs.workingDirectory)
-      ? inputs.workingDirectory
-      : resolve(workspace, inputs.workingDirectory)
-    : workspace;
-  const all = inputs.scripts.length > 0 ? await expandScripts(inputs.scripts, cwd, Input.Scripts) : [];
-  const mine = inputs.shard ? shardOf(all, inputs.shard) : all;
+  return planWorkers({
+    patterns: inputs.scripts,
+    cwd: inputs.workingDirectory ? resolve(workspace, inputs.workingDirectory) : workspace,
+    shard: inputs.shard,
+    inline: inputs.run !== undefined,
+    organization,
+    names: {
+      scripts: Input.Scripts,
+      workingDirectory: Input.WorkingDirectory,
+      organization: Input.Organization,
+    },
+  });
+}
+
+/** Runs this job's share of the scripts; returns the rows for the summary. Fails the step when a worker failed. */
+export async function runWorkerPhase(
+  inputs: WorkerInputs,
+  plan: WorkerPlan,
+  session: ExoLoginSession,
+): Promise<WorkerRow[]> {
+  const { cwd, all, mine } = plan;
   if (inputs.shard) {
-    const { total } = inputs.shard;
-    const plan = Array.from({ length: total }, (_, i) => ({
-      shard: `${i + 1}/${total}`,
-      scripts: shardOf(all, { index: i + 1, total }).map((p) => posixRelative(p, cwd)),
-    }));
-    core.setOutput(Output.Matrix, JSON.stringify({ include: plan }));
-    core.info(`Shard ${inputs.shard.index}/${total}: ${mine.length} of ${all.length} scripts.`);
+    const { index, total } = inputs.shard;
+    core.setOutput(Output.Matrix, JSON.stringify({ include: shardPlan(all, total, cwd) }));
+    core.info(`Shard ${index}/${total}: ${mine.length} of ${all.length} scripts.`);
   }
 
   return withCancellation(async (signal) => {

@@ -49,9 +49,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       );
       return EXIT.usage;
     }
-    // Worker flags are checked before anything is sent, like every other setting.
-    const run = args.command === 'run' ? (await import('./run-command.js')).runSettings(args) : undefined;
+    // Worker flags, scripts and directory are checked before anything is sent, like every other setting.
+    const runCommand = args.command === 'run' ? await import('./run-command.js') : undefined;
+    const run = runCommand?.runSettings(args);
     const session = createSession(args, io, err);
+    const plan = run && (await runCommand?.planRun(run, session.settings.organization));
     const tokens = await session.mint();
     for (const warning of tokens.warnings) err(`warning: ${warning}`);
     if (args.command === 'token') {
@@ -62,9 +64,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout.write(formatWhoami(tokens, session, args));
       return EXIT.ok;
     }
-    if (!run) return EXIT.usage;
-    const { runScriptsCommand } = await import('./run-command.js');
-    return await runScriptsCommand(run, session, io);
+    if (!run || !plan || !runCommand) return EXIT.usage;
+    return await runCommand.runScriptsCommand(run, plan, session, io);
   } catch (error) {
     if (error instanceof ExoLoginError) {
       err(`exo-login: ${error.message}`);

@@ -1,18 +1,18 @@
 import { tmpdir } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ExoLoginError } from '../core/errors.js';
 import type { ExoLoginSession } from '../core/token.js';
 import {
-  expandScripts,
   parseCount,
   parseMinutes,
   parseModuleVersion,
   parseShard,
   posixRelative,
+  planWorkers,
   runWorkers,
-  shardOf,
   type Logger,
   type Shard,
+  type WorkerPlan,
 } from '../workers/index.js';
 import { withCancellation } from '../workers/signals.js';
 import { EXIT, type CliArgs } from './args.js';
@@ -36,11 +36,7 @@ export function runSettings(args: CliArgs): RunSettings {
       'input',
     );
   }
-  const cwd = args.workingDirectory
-    ? isAbsolute(args.workingDirectory)
-      ? args.workingDirectory
-      : resolve(args.workingDirectory)
-    : process.cwd();
+  const cwd = resolve(args.workingDirectory || '.');
   return {
     patterns: args.scripts,
     cwd,
@@ -52,8 +48,21 @@ export function runSettings(args: CliArgs): RunSettings {
   };
 }
 
+/** The scripts, the directory and the organization, checked before anything is sent. */
+export function planRun(settings: RunSettings, organization: string | undefined): Promise<WorkerPlan> {
+  return planWorkers({
+    patterns: settings.patterns,
+    cwd: settings.cwd,
+    shard: settings.shard,
+    inline: false,
+    organization,
+    names: { scripts: 'SCRIPT', workingDirectory: '--working-directory', organization: '--organization' },
+  });
+}
+
 export async function runScriptsCommand(
   settings: RunSettings,
+  plan: WorkerPlan,
   session: ExoLoginSession,
   io: CliIo,
 ): Promise<number> {
@@ -72,8 +81,7 @@ export async function runScriptsCommand(
       for (const line of lines) out(line);
     },
   };
-  const all = await expandScripts(settings.patterns, settings.cwd, 'SCRIPT');
-  const mine = settings.shard ? shardOf(all, settings.shard) : all;
+  const { mine } = plan;
   return withCancellation(async (signal) => {
     const run = await runWorkers({
       workers: mine.map((script) => ({ name: posixRelative(script, settings.cwd), script })),

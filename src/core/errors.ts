@@ -25,9 +25,10 @@ export class InputError extends ExoLoginError {
   }
 }
 
-/** "Input 'tenant-id'" for the action and library, "Option --tenant-id" for the CLI. */
-function describeInput(input: string): string {
+/** "Input 'tenant-id'" for the action and library; "Option --tenant-id" and "Argument SCRIPT" for the CLI. */
+export function describeInput(input: string): string {
   if (input.startsWith('-')) return `Option ${input}`;
+  if (/^[A-Z]+$/.test(input)) return `Argument ${input}`;
   return `Input '${input}'`;
 }
 

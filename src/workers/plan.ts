@@ -1,7 +1,8 @@
 // A namespace import: fs.glob is Node 22+, and a named import would stop the library loading on Node 20.
 import * as fs from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { ExoLoginError } from '../core/errors.js';
+import { describeInput, ExoLoginError, InputError } from '../core/errors.js';
+import { interpreterFor, RUNNABLE_EXTENSIONS } from './interpreters.js';
 
 export interface Shard {
   /** 1-based. */
@@ -25,7 +26,7 @@ export async function expandScripts(
       const glob = (fs as Partial<typeof fs>).glob;
       if (!glob) {
         throw new ExoLoginError(
-          `Input '${input}': '${pattern}' is a glob, and globs need Node 22 or later (this is Node ${process.versions.node}). List the files, or use a newer Node.`,
+          `${describeInput(input)}: '${pattern}' is a glob, and globs need Node 22 or later (this is Node ${process.versions.node}). List the files, or use a newer Node.`,
           'input',
         );
       }
@@ -38,7 +39,7 @@ export async function expandScripts(
     for (const match of matches) if (await isFile(match)) files.push(match);
     if (files.length === 0) {
       throw new ExoLoginError(
-        `Input '${input}': '${pattern}' matches no file in ${cwd}. Check the path, the glob and working-directory.`,
+        `${describeInput(input)}: '${pattern}' matches no file in ${cwd}. Check the path, the glob and working-directory.`,
         'input',
       );
     }
@@ -70,10 +71,70 @@ export function shardOf<T>(items: readonly T[], shard: Shard): T[] {
   return items.filter((_, k) => k % shard.total === shard.index - 1);
 }
 
+/** Every shard's scripts (relative to `cwd`): the action's `matrix` output, `{"include":[{shard, scripts}]}`. */
+export function shardPlan(
+  all: readonly string[],
+  total: number,
+  cwd: string,
+): { shard: string; scripts: string[] }[] {
+  return Array.from({ length: total }, (_, i) => ({
+    shard: `${i + 1}/${total}`,
+    scripts: shardOf(all, { index: i + 1, total }).map((p) => posixRelative(p, cwd)),
+  }));
+}
+
+export interface WorkerPlanOptions {
+  patterns: readonly string[];
+  /** Where patterns are resolved and workers run; must be an existing directory. */
+  cwd: string;
+  shard: Shard | undefined;
+  /** An inline PowerShell script is also run. */
+  inline: boolean;
+  organization: string | undefined;
+  /** How the front end names each setting in its errors ('scripts' or 'SCRIPT', 'organization' or '--organization'). */
+  names: { scripts: string; workingDirectory: string; organization: string };
+}
+
+export interface WorkerPlan {
+  cwd: string;
+  /** Every matched script, sorted: the list shards are cut from. */
+  all: string[];
+  /** This job's share (all of them without a shard). */
+  mine: string[];
+}
+
 /**
- * The matrix for a plan job: `{"shard":["1/4",…,"4/4"]}`, used as `strategy.matrix: ${{ fromJSON(…) }}` with
- * `shard: ${{ matrix.shard }}` passed straight back to the action.
+ * Everything about the workers that can be wrong before a token exists: the directory, each pattern, each
+ * script's kind, and the organization PowerShell needs. Front ends call this before sending any request.
  */
-export function shardMatrix(total: number): { shard: string[] } {
-  return { shard: Array.from({ length: total }, (_, i) => `${i + 1}/${total}`) };
+export async function planWorkers(options: WorkerPlanOptions): Promise<WorkerPlan> {
+  const { names, cwd } = options;
+  if (!(await isDirectory(cwd))) {
+    throw new InputError(names.workingDirectory, `must be an existing directory; ${cwd} is not one.`);
+  }
+  const all = options.patterns.length > 0 ? await expandScripts(options.patterns, cwd, names.scripts) : [];
+  const unsupported = all.filter((script) => interpreterFor(script) === undefined);
+  if (unsupported.length > 0) {
+    throw new InputError(
+      names.scripts,
+      `matched ${unsupported.map((p) => `'${posixRelative(p, cwd)}'`).join(', ')}, which exo-login cannot run: use ${RUNNABLE_EXTENSIONS.join(', ')} files (narrow the glob to those).`,
+    );
+  }
+  // Checked over the whole list, not this shard's, so every job of a matrix fails the same way.
+  const powershell = options.inline || all.some((script) => interpreterFor(script)?.powershell === true);
+  if (powershell && !options.organization) {
+    throw new InputError(
+      names.organization,
+      "is needed for PowerShell workers (Connect-ExchangeOnline -Organization): set it to the tenant's initial domain, e.g. contoso.onmicrosoft.com, or give the tenant as that domain.",
+    );
+  }
+  return { cwd, all, mine: options.shard ? shardOf(all, options.shard) : all };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await fs.stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }

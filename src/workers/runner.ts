@@ -1,10 +1,11 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { basename, extname, isAbsolute, join, relative } from 'node:path';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import { ACTIONS_ID_TOKEN_REQUEST_TOKEN, ACTIONS_ID_TOKEN_REQUEST_URL } from '../core/assertion.js';
 import { errorMessage } from '../core/errors.js';
 import type { ExoTokens } from '../core/token.js';
 import { tokenVariables } from '../core/variables.js';
 import { findErrorLocations } from './annotations.js';
+import { interpreterFor, RUNNABLE_EXTENSIONS } from './interpreters.js';
 import { runProcess, type ProcessOutcome } from './process.js';
 import type { RunWorkersOptions, WorkerRow, WorkerRun, WorkerSpec } from './types.js';
 import { powershellWrapper } from './wrapper.js';
@@ -29,29 +30,6 @@ export function workerEnvironment(
   for (const [key, value] of tokenVariables(tokens)) env[key] = value;
   env['EXO_WORKER'] = worker;
   return env;
-}
-
-/** How each kind of script runs. PowerShell goes through the generated wrapper; others get the EXO_* variables. */
-export function interpreterFor(
-  script: string,
-): { command: string; args: string[]; powershell: boolean } | undefined {
-  switch (extname(script).toLowerCase()) {
-    case '.ps1':
-      return {
-        command: 'pwsh',
-        args: ['-NoLogo', '-NoProfile', '-NonInteractive', '-File'],
-        powershell: true,
-      };
-    case '.sh':
-      return { command: 'bash', args: [script], powershell: false };
-    case '.js':
-    case '.mjs':
-      return { command: process.execPath, args: [script], powershell: false };
-    case '.py':
-      return { command: 'python3', args: [script], powershell: false };
-    default:
-      return undefined;
-  }
 }
 
 export function redact(line: string, secrets: readonly string[]): string {
@@ -147,7 +125,7 @@ async function runAll(
     };
     const plan = interpreterFor(worker.script);
     if (!plan) {
-      fail(`cannot run ${basename(worker.script)}: use .ps1, .sh, .js, .mjs or .py`);
+      fail(`cannot run ${basename(worker.script)}: use ${RUNNABLE_EXTENSIONS.join(', ')}`);
       return;
     }
     // Tokens that outlive the worker's timeout: Exchange Online cannot refresh them, so a session would die mid-run.

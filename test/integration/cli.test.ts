@@ -186,6 +186,34 @@ describe('exo-login CLI', () => {
     expect(run.stdout).toContain('b sees contoso.onmicrosoft.com');
     expect(run.stderr).toMatch(/^success +a\.ps1 \(exit 0\)/m);
   });
+
+  it('run: checks the scripts, directory and organization before sending anything (exit 2)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'exo-cli-run-'));
+    await writeFile(join(dir, 'a.ps1'), '');
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [
+        ['run', '--working-directory', dir, 'missing/*.ps1'],
+        {},
+        /Argument SCRIPT: 'missing\/\*\.ps1' matches no file/,
+      ],
+      [
+        ['run', '--working-directory', join(dir, 'nope'), 'a.ps1'],
+        {},
+        /Option --working-directory must be an existing directory/,
+      ],
+      [
+        ['run', '--working-directory', dir, '--tenant-id', emulator.tenantId, 'a.ps1'],
+        {},
+        /Option --organization is needed for PowerShell workers/,
+      ],
+    ];
+    for (const [argv, env, pattern] of cases) {
+      const run = await cli(argv, { ...github(), ...env });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(pattern);
+    }
+    expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
+  });
 });
 
 describe('exo-login CLI: where the federated token comes from', () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.ts';
+import { DEFAULTS } from '../emulator/index.ts';
 import { useEmulator } from './emulator-fixture.ts';
 import { leaks, ROOT, runAction, type ActionRun, type RunOptions } from './runner.ts';
 
@@ -346,10 +347,36 @@ describe('parallel workers', () => {
     }
   });
 
-  it('names a glob that matches nothing', async () => {
-    const ws = await workspace({});
-    const run = await runIn(ws, { scripts: 'audits/*.ps1' });
+  it.each([
+    [{ scripts: 'audits/*.ps1' }, /^Input 'scripts': 'audits\/\*\.ps1' matches no file in /],
+    [{ scripts: 'checks/*' }, /^Input 'scripts' matched 'checks\/notes\.md', which exo-login cannot run/],
+    [
+      { scripts: 'checks/a.ps1', 'working-directory': 'nowhere' },
+      /^Input 'working-directory' must be an existing directory; .*\/nowhere is not one\.$/,
+    ],
+    [
+      { scripts: 'checks/a.ps1', 'tenant-id': DEFAULTS.tenantId },
+      /^Input 'organization' is needed for PowerShell workers/,
+    ],
+    [
+      { run: 'Get-Mailbox', 'tenant-id': DEFAULTS.tenantId },
+      /^Input 'organization' is needed for PowerShell workers/,
+    ],
+  ])('refuses %j before any request, naming the input', async (inputs, pattern) => {
+    const ws = await workspace({ 'checks/a.ps1': '', 'checks/notes.md': '' });
+    const run = await runIn(ws, inputs);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^::error::Input 'scripts': 'audits\/\*\.ps1' matches no file/m);
+    const errors = [...run.stdout.matchAll(/^::error::(.*)$/gm)].map((m) => m[1]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(pattern);
+    expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
+    expect(await events(ws.log)).toEqual([]);
+  });
+
+  it('runs non-PowerShell scripts without an organization', async () => {
+    const ws = await workspace({ 'a.sh': 'echo "org=${EXO_ORGANIZATION:-none}"\n' });
+    const run = await runIn(ws, { scripts: 'a.sh', 'tenant-id': DEFAULTS.tenantId });
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toContain('org=none');
   });
 });

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expandScripts, posixRelative, shardMatrix, shardOf } from '../../src/workers/plan.js';
+import { expandScripts, planWorkers, posixRelative, shardOf, shardPlan } from '../../src/workers/plan.js';
 import { powershellWrapper, psQuote } from '../../src/workers/wrapper.js';
 
 describe('sharding', () => {
@@ -18,9 +18,14 @@ describe('sharding', () => {
       }
     }
   });
-  it('lists the shards for a matrix', () => {
-    expect(shardMatrix(3)).toEqual({ shard: ['1/3', '2/3', '3/3'] });
-    expect(JSON.stringify(shardMatrix(1))).toBe('{"shard":["1/1"]}');
+  it('lists every shard with its scripts, relative to the working directory', () => {
+    const cwd = join(tmpdir(), 'w');
+    const all = ['a.ps1', 'b.ps1', 'c.sh'].map((f) => join(cwd, f));
+    expect(shardPlan(all, 2, cwd)).toEqual([
+      { shard: '1/2', scripts: ['a.ps1', 'c.sh'] },
+      { shard: '2/2', scripts: ['b.ps1'] },
+    ]);
+    expect(shardPlan(all, 4, cwd).at(-1)).toEqual({ shard: '4/4', scripts: [] });
   });
 });
 
@@ -51,6 +56,69 @@ describe('script expansion', () => {
       /^Input 'scripts': 'missing\/\*\.ps1' matches no file/,
     );
     await expect(expandScripts(['nope.ps1'], dir)).rejects.toThrow(/'nope\.ps1' matches no file/);
+  });
+});
+
+describe('planning workers before any request', () => {
+  const names = { scripts: 'scripts', workingDirectory: 'working-directory', organization: 'organization' };
+  const plan = async (
+    files: string[],
+    options: { patterns: string[]; inline?: boolean; organization?: string; cwd?: string },
+  ) => {
+    const dir = await mkdtemp(join(tmpdir(), 'exo-plan-'));
+    for (const f of files) {
+      await mkdir(join(dir, f, '..'), { recursive: true });
+      await writeFile(join(dir, f), '');
+    }
+    return planWorkers({
+      patterns: options.patterns,
+      cwd: options.cwd ?? dir,
+      shard: undefined,
+      inline: options.inline ?? false,
+      organization: options.organization,
+      names,
+    });
+  };
+  it('matches, sorts and shards', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'exo-plan-'));
+    for (const f of ['b.sh', 'a.sh', 'c.py']) await writeFile(join(dir, f), '');
+    const result = await planWorkers({
+      patterns: ['*.sh', 'c.py'],
+      cwd: dir,
+      shard: { index: 2, total: 2 },
+      inline: false,
+      organization: undefined,
+      names,
+    });
+    expect(result.all.map((p) => posixRelative(p, dir))).toEqual(['a.sh', 'b.sh', 'c.py']);
+    expect(result.mine.map((p) => posixRelative(p, dir))).toEqual(['b.sh']);
+  });
+  it('refuses a working directory that does not exist', async () => {
+    await expect(plan([], { patterns: ['a.sh'], cwd: join(tmpdir(), 'exo-no-such-dir') })).rejects.toThrow(
+      /^Input 'working-directory' must be an existing directory; .*exo-no-such-dir is not one\.$/,
+    );
+  });
+  it('names the files a glob matched that cannot be run', async () => {
+    await expect(
+      plan(['checks/a.ps1', 'checks/README.md'], {
+        patterns: ['checks/*'],
+        organization: 'x.onmicrosoft.com',
+      }),
+    ).rejects.toThrow(
+      /^Input 'scripts' matched 'checks\/README\.md', which exo-login cannot run: use \.ps1, \.sh, \.js, \.mjs, \.py files/,
+    );
+  });
+  it('needs the organization for .ps1 scripts and inline PowerShell, not for others', async () => {
+    const needs =
+      /^Input 'organization' is needed for PowerShell workers \(Connect-ExchangeOnline -Organization\)/;
+    await expect(plan(['a.ps1', 'b.sh'], { patterns: ['*'] })).rejects.toThrow(needs);
+    await expect(plan([], { patterns: [], inline: true })).rejects.toThrow(needs);
+    await expect(plan(['b.sh'], { patterns: ['b.sh'] })).resolves.toMatchObject({
+      mine: [expect.stringMatching(/b\.sh$/)],
+    });
+    await expect(
+      plan(['A.PS1'], { patterns: ['A.PS1'], organization: 'contoso.onmicrosoft.com' }),
+    ).resolves.toBeDefined();
   });
 });
 
