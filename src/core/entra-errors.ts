@@ -85,9 +85,15 @@ export function explainEntraError(
   ];
   if (key === 'federatedCredential') {
     const claims = ctx.assertion === undefined ? undefined : decodeJwtClaims(ctx.assertion);
+    const issuer = stringClaim(claims, 'iss');
+    const subject = stringClaim(claims, 'sub');
+    const audience = audienceClaim(claims);
     parts.push(
-      `${ctx.assertionSource} presented issuer '${stringClaim(claims, 'iss') ?? '?'}', subject '${stringClaim(claims, 'sub') ?? '?'}', audience '${audienceClaim(claims) ?? '?'}'. The app ${ctx.clientId} in tenant ${ctx.tenant} needs a federated credential with exactly these three values.`,
+      `${ctx.assertionSource} presented issuer '${issuer ?? '?'}', subject '${subject ?? '?'}', audience '${audience ?? '?'}'. The app ${ctx.clientId} in tenant ${ctx.tenant} needs a federated credential with exactly these three values.`,
     );
+    if (issuer && subject && audience) {
+      parts.push(`To add it: ${federatedCredentialCommand(ctx.clientId, issuer, subject, audience)}`);
+    }
   } else if (key === 'applicationNotFound' || key === 'tenantNotFound' || key === 'resourceNotFound') {
     parts.push(
       `Asked ${ctx.authorityHost} (environment ${ctx.environment}) about tenant ${ctx.tenant}, client ${ctx.clientId}.`,
@@ -104,4 +110,20 @@ export function explainEntraError(
   if (ids.length > 0) parts.push(`${ids.join(', ')}.`);
   const code = entraCode(body);
   return new ExoLoginError(parts.join(' '), code === undefined ? 'entra' : `AADSTS${code}`);
+}
+
+/**
+ * The Azure CLI command that adds the credential Entra looked for, ready to paste (run by someone who may edit the
+ * app). The name is derived from the subject: 3–120 letters, digits, '-' or '_'.
+ */
+export function federatedCredentialCommand(
+  clientId: string,
+  issuer: string,
+  subject: string,
+  audience: string,
+): string {
+  const name = `exo-login-${subject.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '')}`.slice(0, 120);
+  const parameters = JSON.stringify({ name, issuer, subject, audiences: [audience] });
+  // Single-quoted for POSIX shells; a quote inside becomes '\''.
+  return `az ad app federated-credential create --id ${clientId} --parameters '${parameters.replace(/'/g, "'\\''")}'`;
 }

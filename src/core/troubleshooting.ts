@@ -33,9 +33,9 @@ export const TROUBLES = {
   },
   federatedCredential: {
     id: 'federated-credential',
-    title: 'No matching federated credential (AADSTS70021, AADSTS700211, AADSTS700213, AADSTS7002138)',
+    title: 'No matching federated credential (AADSTS70021, AADSTS700211–700213, AADSTS7002138)',
     cause:
-      'Entra found no federated identity credential on the app whose issuer, subject and audience match the GitHub ID token. AADSTS700211 names the issuer, AADSTS700213 the subject, AADSTS7002138 a subject that differs only in case.',
+      'Entra found no federated identity credential on the app whose issuer, subject and audience match the GitHub ID token. AADSTS700211 names the issuer, AADSTS700212 the audience, AADSTS700213 the subject, AADSTS7002138 a subject that differs only in case; older tenants answer AADSTS70021 with all three. The error message ends with the `az ad app federated-credential create` command that adds the missing credential.',
     fix: FEDERATED_FIX,
   },
   applicationNotFound: {

@@ -226,6 +226,9 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
       expect(message).toContain(`${code}: `);
       expect(message).toContain(entra);
       expect(message).toContain(shown);
+      expect(message).toContain(
+        `To add it: az ad app federated-credential create --id ${DEFAULTS.clientId} --parameters '{"name":"exo-login-`,
+      );
       expect(message).toContain('Fix: Add a federated credential to the app registration');
       expect(message).toContain('TROUBLESHOOTING.md#federated-credential');
     });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   entraCode,
   explainEntraError,
+  federatedCredentialCommand,
   parseEntraError,
   troubleForEntraError,
 } from '../../src/core/entra-errors.js';
@@ -82,6 +83,24 @@ describe('Entra errors', () => {
     expect(troubleForEntraError({ error: 'invalid_client', error_codes: [700213] }, 500)).toBe(
       'federatedCredential',
     );
+  });
+  it('ends a federated-credential refusal with the az command that adds the credential', () => {
+    const refusal = parseEntraError(body70021) ?? { error: 'missing' };
+    const error = explainEntraError(refusal, 400, ctx);
+    expect(error.message).toContain(
+      `To add it: az ad app federated-credential create --id ${ctx.clientId} --parameters '{"name":"exo-login-repo-octo-x-ref-refs-heads-dev","issuer":"https://token.actions.githubusercontent.com","subject":"repo:octo/x:ref:refs/heads/dev","audiences":["api://AzureADTokenExchange"]}'`,
+    );
+    // Without a decodable assertion there is nothing to put in it.
+    const blind = explainEntraError(refusal, 400, { ...ctx, assertion: undefined });
+    expect(blind.message).not.toContain('To add it');
+  });
+  it('builds a credential name Entra accepts and quotes the JSON for a POSIX shell', () => {
+    const long = `repo:o/r:environment:${'x'.repeat(200)}`;
+    const command = federatedCredentialCommand('c', 'https://i', long, 'a');
+    const name = /"name":"([^"]*)"/.exec(command)?.[1] ?? '';
+    expect(name).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$/);
+    const quoted = federatedCredentialCommand('c', 'https://i', "repo:o/it's:ref:refs/heads/main", 'a');
+    expect(quoted).toContain(`"subject":"repo:o/it'\\''s:ref:refs/heads/main"`);
   });
   it('names the tenant, client and cloud for not-found errors', () => {
     const error = explainEntraError(
