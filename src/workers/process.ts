@@ -4,16 +4,131 @@ import { readdirSync, readFileSync } from 'node:fs';
 export interface ProcessOutcome {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
-  /** stdout and stderr lines in arrival order. */
+  /** The end of stdout and stderr, by line in arrival order, redacted, within the output budget. */
   lines: string[];
+  /** What the budget left out, before `lines`. */
+  dropped: DroppedOutput;
   /** Set when the process could not start (ENOENT, EACCES). */
   spawnError?: NodeJS.ErrnoException;
   stoppedBy?: 'timeout' | 'cancel';
 }
 
+export interface DroppedOutput {
+  /** Whole lines left out. */
+  lines: number;
+  /** Their bytes (each counted with its newline), plus the cut-off starts of lines too long for the budget. */
+  bytes: number;
+}
+
+/** Redacts one line; `cutAtFront` when its start was dropped, so it may begin with the end of a secret. */
+export type LineRedactor = (line: string, cutAtFront: boolean) => string;
+
+/**
+ * A worker's output, bounded: the last lines whose UTF-8 bytes (each with its newline) fit in `maxBytes`, so a
+ * runaway script cannot exhaust the action's memory, while the end, where the error is, stays. Pure: the
+ * process wiring feeds it chunks. A line longer than the budget keeps its end, behind a leading '…'.
+ */
+export class OutputTail {
+  private kept: string[] = [];
+  /** kept[0 .. head) are dropped; compacted now and then rather than shifted one by one. */
+  private head = 0;
+  private keptBytes = 0;
+  private readonly dropped: DroppedOutput = { lines: 0, bytes: 0 };
+  private readonly partial = {
+    stdout: { text: '', cut: false },
+    stderr: { text: '', cut: false },
+  };
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly redact: LineRedactor,
+  ) {}
+
+  write(stream: 'stdout' | 'stderr', chunk: string): void {
+    const partial = this.partial[stream];
+    // Split the chunk alone: re-splitting a long unfinished line with every chunk would be quadratic.
+    const parts = chunk.split('\n');
+    const rest = parts.pop() ?? '';
+    for (const part of parts) {
+      const line = partial.text + part;
+      this.push(line.endsWith('\r') ? line.slice(0, -1) : line, partial.cut);
+      partial.text = '';
+      partial.cut = false;
+    }
+    partial.text += rest;
+    // A line that never ends (a progress bar, binary noise) must stay bounded too: keep about a budget of its end.
+    if (partial.text.length > 2 * this.maxBytes) {
+      let from = partial.text.length - this.maxBytes;
+      if (isLowSurrogate(partial.text.charCodeAt(from))) from++;
+      this.dropped.bytes += Buffer.byteLength(partial.text.slice(0, from));
+      partial.text = partial.text.slice(from);
+      partial.cut = true;
+    }
+  }
+
+  /** Flushes unfinished last lines; then returns what is kept. */
+  end(): { lines: string[]; dropped: DroppedOutput } {
+    for (const partial of [this.partial.stdout, this.partial.stderr]) {
+      if (partial.text !== '') this.push(partial.text, partial.cut);
+      partial.text = '';
+      partial.cut = false;
+    }
+    return { lines: this.kept.slice(this.head), dropped: { ...this.dropped } };
+  }
+
+  private push(raw: string, cutAtFront: boolean): void {
+    // Redacted before any cut below: a cut through a whole secret would leave a piece no redaction matches.
+    let line = this.redact(raw, cutAtFront);
+    if (cutAtFront || Buffer.byteLength(line) + 1 > this.maxBytes) {
+      const end = tailWithinBytes(line, this.maxBytes - 1 - ELLIPSIS_BYTES);
+      this.dropped.bytes += Buffer.byteLength(line) - Buffer.byteLength(end);
+      line = ELLIPSIS + end;
+    }
+    const size = Buffer.byteLength(line) + 1;
+    while (this.keptBytes + size > this.maxBytes && this.head < this.kept.length) this.dropFirst();
+    this.kept.push(line);
+    this.keptBytes += size;
+    if (this.head > 1024 && this.head * 2 > this.kept.length) {
+      this.kept = this.kept.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private dropFirst(): void {
+    const size = Buffer.byteLength(this.kept[this.head] ?? '') + 1;
+    this.head++;
+    this.keptBytes -= size;
+    this.dropped.lines++;
+    this.dropped.bytes += size;
+  }
+}
+
+const ELLIPSIS = '…';
+const ELLIPSIS_BYTES = Buffer.byteLength(ELLIPSIS);
+
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
+
+/** The longest end of `text` whose UTF-8 encoding fits in `maxBytes`, never starting inside a character. */
+export function tailWithinBytes(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let i = text.length;
+  while (i > 0) {
+    const code = text.charCodeAt(i - 1);
+    const pair = isLowSurrogate(code) && i >= 2 && isHighSurrogate(text.charCodeAt(i - 2));
+    // A lone surrogate is encoded as U+FFFD, 3 bytes.
+    const size = pair ? 4 : code < 0x80 ? 1 : code < 0x800 ? 2 : 3;
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    i -= pair ? 2 : 1;
+  }
+  return text.slice(i);
+}
+
 /**
  * Runs one worker as the leader of its own process group, so a timeout or a cancellation can end it with
- * every child it started (pwsh spawns its own helpers; scripts start jobs). Output is buffered by line.
+ * every child it started (pwsh spawns its own helpers; scripts start jobs). Output is buffered by line, redacted,
+ * and bounded to the last `maxOutputBytes` (see OutputTail).
  */
 export function runProcess(
   command: string,
@@ -24,11 +139,12 @@ export function runProcess(
     timeoutMs: number;
     signal?: AbortSignal | undefined;
     killGraceMs: number;
+    maxOutputBytes: number;
+    redact: LineRedactor;
   },
 ): Promise<ProcessOutcome> {
   return new Promise((resolve) => {
-    const lines: string[] = [];
-    const partial = { stdout: '', stderr: '' };
+    const output = new OutputTail(options.maxOutputBytes, options.redact);
     let stoppedBy: ProcessOutcome['stoppedBy'];
     let spawnError: NodeJS.ErrnoException | undefined;
     const child = spawn(command, [...args], {
@@ -39,10 +155,7 @@ export function runProcess(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (stream: 'stdout' | 'stderr') => (chunk: string) => {
-      const text = partial[stream] + chunk;
-      const parts = text.split(/\r?\n/);
-      partial[stream] = parts.pop() ?? '';
-      lines.push(...parts);
+      output.write(stream, chunk);
     };
     child.stdout.setEncoding('utf8').on('data', collect('stdout'));
     child.stderr.setEncoding('utf8').on('data', collect('stderr'));
@@ -91,7 +204,7 @@ export function runProcess(
         settled = true;
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
-        resolve({ exitCode: null, signal: null, lines, spawnError: error });
+        resolve({ exitCode: null, signal: null, ...output.end(), spawnError: error });
       }
     });
     child.on('close', (exitCode, signal) => {
@@ -104,11 +217,10 @@ export function runProcess(
       if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
       for (const p of escaped) signalProcess(p, 'SIGKILL');
       if (killTimer) clearTimeout(killTimer);
-      for (const rest of [partial.stdout, partial.stderr]) if (rest !== '') lines.push(rest);
       resolve({
         exitCode,
         signal,
-        lines,
+        ...output.end(),
         ...(spawnError && { spawnError }),
         ...(stoppedBy && { stoppedBy }),
       });

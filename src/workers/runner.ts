@@ -1,12 +1,12 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative } from 'node:path';
 import { ACTIONS_ID_TOKEN_REQUEST_TOKEN, ACTIONS_ID_TOKEN_REQUEST_URL } from '../core/assertion.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, InputError } from '../core/errors.js';
 import type { ExoTokens } from '../core/token.js';
 import { tokenVariables } from '../core/variables.js';
 import { findErrorLocations } from './annotations.js';
 import { interpreterFor, RUNNABLE_EXTENSIONS } from './interpreters.js';
-import { runProcess, type ProcessOutcome } from './process.js';
+import { runProcess, type DroppedOutput, type ProcessOutcome } from './process.js';
 import type { RunWorkersOptions, WorkerRow, WorkerRun, WorkerSpec } from './types.js';
 import { powershellWrapper } from './wrapper.js';
 
@@ -32,10 +32,41 @@ export function workerEnvironment(
   return env;
 }
 
-export function redact(line: string, secrets: readonly string[]): string {
+/** A worker's output kept for its group when RunWorkersOptions.maxOutputBytes is not given. */
+export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+
+/** `cutAtFront`: the line's start was dropped, so it may begin with the end of a secret; that end is masked too. */
+export function redact(line: string, secrets: readonly string[], cutAtFront = false): string {
   let out = line;
   for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join('***');
+  if (cutAtFront) {
+    for (const secret of secrets) {
+      for (let k = secret.length - 1; k >= 8; k--) {
+        if (out.startsWith(secret.slice(-k))) {
+          out = `***${out.slice(k)}`;
+          break;
+        }
+      }
+    }
+  }
   return out;
+}
+
+/** 512 bytes, 3.2 KiB, 1 MiB. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  const [value, unit] = bytes < 1024 * 1024 ? [bytes / 1024, 'KiB'] : [bytes / (1024 * 1024), 'MiB'];
+  return `${Number(value.toFixed(1))} ${unit}`;
+}
+
+/** The first line of a group whose output was cut to the budget; undefined when nothing was left out. */
+export function droppedOutputNote(dropped: DroppedOutput, maxBytes: number): string | undefined {
+  if (dropped.lines === 0 && dropped.bytes === 0) return undefined;
+  const what =
+    dropped.lines === 0
+      ? `${formatBytes(dropped.bytes)} of earlier output`
+      : `${dropped.lines} earlier ${dropped.lines === 1 ? 'line' : 'lines'} (${formatBytes(dropped.bytes)})`;
+  return `… ${what} not shown: exo-login keeps the last ${formatBytes(maxBytes)} of a worker's output`;
 }
 
 /**
@@ -43,6 +74,13 @@ export function redact(line: string, secrets: readonly string[]): string {
  * when it ends: streams of parallel workers interleaved line by line are unreadable in a CI log.
  */
 export async function runWorkers(options: RunWorkersOptions): Promise<WorkerRun> {
+  const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  // Less could not hold an error message and its location.
+  if (!Number.isSafeInteger(maxOutputBytes) || maxOutputBytes < 1024)
+    throw new InputError(
+      'maxOutputBytes',
+      `must be a whole number of bytes, at least 1024; got ${maxOutputBytes}.`,
+    );
   // mkdtemp makes the directory 0700; chmod anyway in case a umask or an odd file system widened it.
   const privateDir = await mkdtemp(join(options.tempDir, 'exo-login-'));
   await chmod(privateDir, 0o700);
@@ -53,14 +91,14 @@ export async function runWorkers(options: RunWorkersOptions): Promise<WorkerRun>
       await writeFile(script, options.inline, { mode: 0o600 });
       workers.push({ name: 'run', script });
     }
-    return await runAll(options, workers, privateDir);
+    return await runAll({ ...options, maxOutputBytes }, workers, privateDir);
   } finally {
     await rm(privateDir, { recursive: true, force: true });
   }
 }
 
 async function runAll(
-  options: RunWorkersOptions,
+  options: RunWorkersOptions & { maxOutputBytes: number },
   workers: WorkerSpec[],
   privateDir: string,
 ): Promise<WorkerRun> {
@@ -179,11 +217,13 @@ async function runAll(
         timeoutMs: options.timeoutMs,
         signal: stopAll.signal,
         killGraceMs: options.killGraceMs ?? 5_000,
+        maxOutputBytes: options.maxOutputBytes,
+        redact: (line, cutAtFront) => redact(line, secrets, cutAtFront),
       });
     } finally {
       if (wrapperFile) await rm(wrapperFile, { force: true });
     }
-    const lines = outcome.lines.map((line) => redact(line, secrets));
+    const { lines } = outcome;
     if (outcome.spawnError) {
       const missing = outcome.spawnError.code === 'ENOENT';
       const hint =
@@ -213,19 +253,25 @@ async function runAll(
       finish(outcome.exitCode === 0 ? 'success' : 'failure', outcome.exitCode);
     }
     const status = row.result === 'success' ? '✓' : '✗';
+    const note = droppedOutputNote(outcome.dropped, options.maxOutputBytes);
     logger.group(
       `${status} ${worker.name}: ${row.result}${row.exitCode !== null ? ` (exit ${row.exitCode})` : ''} in ${(row.durationMs / 1000).toFixed(1)} s`,
-      lines,
+      note === undefined ? lines : [note, ...lines],
     );
     if (row.result !== 'success') {
-      // Locations in the generated wrapper or the inline script's temp file point at files that are gone.
-      const locations = findErrorLocations(lines).filter((l) => !isInside(l.file, privateDir));
+      // Locations in the generated wrapper point at a file that is gone: left out. The inline script's temp file is
+      // gone too, and is in no repository, so its errors are annotated without a file, naming the line in text.
+      const found = findErrorLocations(lines);
+      const inline = found.filter((l) => l.file === worker.script && isInside(l.file, privateDir));
+      const locations = found.filter((l) => !isInside(l.file, privateDir));
       for (const location of locations)
         logger.error(`${worker.name}: ${location.message}`, {
           file: location.file,
           startLine: location.line,
         });
-      if (locations.length === 0)
+      for (const location of inline)
+        logger.error(`${worker.name}, line ${location.line}: ${location.message}`);
+      if (locations.length === 0 && inline.length === 0)
         logger.error(`${worker.name}: ${row.error ?? `exited with code ${row.exitCode ?? 'none'}`}`);
     }
   };

@@ -51,4 +51,10 @@ export interface RunWorkersOptions {
   signal?: AbortSignal | undefined;
   /** Grace between SIGTERM and SIGKILL when a worker is stopped. */
   killGraceMs?: number;
+  /**
+   * Most bytes of one worker's output (UTF-8, each line with its newline) buffered for its group; default 1 MiB
+   * (1048576), at least 1024. The last lines are kept, since the end holds the error, and the group starts with a
+   * note of how much was left out: a runaway script cannot exhaust the action's memory.
+   */
+  maxOutputBytes?: number | undefined;
 }

@@ -2,7 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/core/errors.js';
 import type { ExoTokens } from '../../src/core/token.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, droppedOutputNote } from '../../src/workers/runner.js';
 import {
   TOKEN_MARGIN_MS,
   runWorkers,
@@ -178,6 +180,13 @@ describe('PowerShell workers through the stand-in pwsh', () => {
     ]);
   });
 
+  it('annotates an inline script error without a file (its temp file is gone), naming the line', async () => {
+    const s = await setup({});
+    const run = await s.run({ inline: '# standin: error "Mailbox not found" line 2\n# standin: exit 1\n' });
+    expect(run.rows[0]).toMatchObject({ name: 'run', result: 'failure', exitCode: 1 });
+    expect(s.recorded.errors).toEqual([{ message: 'run, line 2: Mailbox not found', location: undefined }]);
+  });
+
   it('redacts the tokens from the output', async () => {
     const tokens = tokensFor(new Date(Date.now() + HOUR), { compliance: true });
     const s = await setup(
@@ -246,6 +255,78 @@ describe('scheduling', () => {
     expect(s.recorded.groups).toHaveLength(1);
     expect(s.recorded.groups[0]?.title).toMatch(/^✓ o\.sh: success \(exit 0\) in \d+\.\d s$/);
     expect(s.recorded.groups[0]?.lines).toEqual(['one', 'two', 'three']);
+  });
+});
+
+describe('output budget', () => {
+  const bytesOf = (lines: readonly string[]): number =>
+    lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+
+  it('keeps the redacted tail of a runaway worker within the budget, says what it left out, and annotates from it', async () => {
+    // About 2 MB: 3000 lines, each with the token, then a PowerShell-shaped error; all on stdout, so in order.
+    const script = join('/ci', 'check.ps1');
+    const s = await setup({
+      'flood.js': `const t = process.env.EXO_ACCESS_TOKEN;
+let out = '';
+for (let i = 0; i < 3000; i++) out += \`line \${i} token=\${t}\\n\`;
+out += 'Write-Error: ${script}:12\\nLine |\\n  12 |  Get-Mailbox x\\n     |  ~~~~~~~~~~~\\n     | Mailbox not found\\n';
+process.stdout.write(out);
+process.exitCode = 1;
+`,
+    });
+    const run = await s.run({ maxOutputBytes: 4096 });
+    expect(run.rows[0]).toMatchObject({ result: 'failure', exitCode: 1 });
+    const printed = [
+      ...Array.from({ length: 3000 }, (_, i) => `line ${i} token=***`),
+      `Write-Error: ${script}:12`,
+      'Line |',
+      '  12 |  Get-Mailbox x',
+      '     |  ~~~~~~~~~~~',
+      '     | Mailbox not found',
+    ];
+    let keep = 0;
+    while (bytesOf(printed.slice(-(keep + 1))) <= 4096) keep++;
+    const dropped = printed.slice(0, -keep);
+    expect(s.recorded.groups).toHaveLength(1);
+    expect(s.recorded.groups[0]?.lines).toEqual([
+      `… ${dropped.length} earlier lines (${Number((bytesOf(dropped) / 1024).toFixed(1))} KiB) not shown: exo-login keeps the last 4 KiB of a worker's output`,
+      ...printed.slice(-keep),
+    ]);
+    expect(s.recorded.errors).toEqual([
+      { message: 'flood.js: Mailbox not found', location: { file: script, startLine: 12 } },
+    ]);
+  });
+
+  it('leaves output that fits untouched; one line more drops the first', async () => {
+    // 64 lines of 63 characters and their newlines are exactly 4 KiB.
+    const lines = Array.from({ length: 64 }, (_, i) => String(i).padStart(63, '.'));
+    const s = await setup({
+      'fits.js': `console.log(${JSON.stringify(lines.join('\n'))});\n`,
+      'over.js': `console.log(${JSON.stringify([...lines, 'one more'].join('\n'))});\n`,
+    });
+    const run = await s.run({ maxOutputBytes: 4096 });
+    expect(run.ok).toBe(true);
+    const group = (name: string) => s.recorded.groups.find((g) => g.title.includes(name))?.lines;
+    expect(group('fits.js')).toEqual(lines);
+    expect(group('over.js')).toEqual([
+      "… 1 earlier line (64 bytes) not shown: exo-login keeps the last 4 KiB of a worker's output",
+      ...lines.slice(1),
+      'one more',
+    ]);
+  });
+
+  it('defaults to 1 MiB, and refuses a budget too small to hold an error', async () => {
+    expect(DEFAULT_MAX_OUTPUT_BYTES).toBe(1024 * 1024);
+    expect(droppedOutputNote({ lines: 12345, bytes: 3.2 * 1024 * 1024 }, DEFAULT_MAX_OUTPUT_BYTES)).toBe(
+      "… 12345 earlier lines (3.2 MiB) not shown: exo-login keeps the last 1 MiB of a worker's output",
+    );
+    expect(droppedOutputNote({ lines: 0, bytes: 5000 }, 4096)).toBe(
+      "… 4.9 KiB of earlier output not shown: exo-login keeps the last 4 KiB of a worker's output",
+    );
+    expect(droppedOutputNote({ lines: 0, bytes: 0 }, 4096)).toBeUndefined();
+    const s = await setup({ 'a.sh': 'exit 0\n' });
+    for (const maxOutputBytes of [1023, 0, 1.5e3 + 0.5])
+      await expect(s.run({ maxOutputBytes })).rejects.toThrow(InputError);
   });
 });
 
