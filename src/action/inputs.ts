@@ -9,6 +9,8 @@ export interface ActionInputs {
   settings: ResolvedSettings;
   exportEnv: boolean;
   workers: WorkerInputs | undefined;
+  /** Worker-only inputs the user set although there are no workers (neither scripts nor run), in action.yml order. */
+  ignoredInputs: Input[];
 }
 
 export interface WorkerInputs {
@@ -46,11 +48,40 @@ export function parseInputs(get: GetInput): ActionInputs {
       authorityHost: Input.AuthorityHost,
     },
   );
+  const workers = parseWorkerInputs(get);
   return {
     settings,
     exportEnv: parseBoolean(get(Input.ExportEnv), Input.ExportEnv, false),
-    workers: parseWorkerInputs(get),
+    workers,
+    ignoredInputs: workers ? [] : setWorkerOnlyInputs(get),
   };
+}
+
+/**
+ * action.yml's defaults of the inputs that only workers use (shard is left out: set alone, it is an error). The
+ * runner passes a default when the user sets nothing, so "set" means a value other than this (a test compares).
+ */
+export const WORKER_ONLY_INPUT_DEFAULTS: readonly (readonly [Input, string])[] = [
+  [Input.MaxParallel, '3'],
+  [Input.TimeoutMinutes, '30'],
+  [Input.FailFast, 'false'],
+  [Input.WorkingDirectory, ''],
+  [Input.ModuleVersion, ''],
+];
+
+function setWorkerOnlyInputs(get: GetInput): Input[] {
+  return WORKER_ONLY_INPUT_DEFAULTS.filter(([name, fallback]) => {
+    // Empty is unset too: run without the runner's defaults (a local harness), an unset input reads ''.
+    const value = get(name).trim();
+    return value !== '' && value !== fallback;
+  }).map(([name]) => name);
+}
+
+/** One line naming inputs that have no workers to apply to; undefined when there are none. */
+export function ignoredInputsWarning(ignored: readonly Input[]): string | undefined {
+  if (ignored.length === 0) return undefined;
+  const one = ignored.length === 1;
+  return `${one ? 'Input' : 'Inputs'} ${ignored.join(', ')} ${one ? 'applies' : 'apply'} to workers, and neither '${Input.Scripts}' nor '${Input.Run}' is set: ${one ? 'it is' : 'they are'} ignored.`;
 }
 
 function parseWorkerInputs(get: GetInput): WorkerInputs | undefined {

@@ -4,7 +4,7 @@ import { errorMessage, ExoLoginError } from '../core/errors.js';
 import { closeIdleConnections } from '../core/http.js';
 import { ExoLoginSession, type ExoTokens } from '../core/token.js';
 import type { WorkerRow } from '../workers/index.js';
-import { parseInputs, type ActionInputs } from './inputs.js';
+import { ignoredInputsWarning, parseInputs, type ActionInputs } from './inputs.js';
 import { Input } from './names.js';
 import { publishTokens } from './outputs.js';
 import { describeTokens, tokenSummaryRows, workerSummaryRows } from './report.js';
@@ -13,6 +13,9 @@ import { describeTokens, tokenSummaryRows, workerSummaryRows } from './report.js
 export async function run(): Promise<void> {
   try {
     const inputs = parseInputs((name: Input) => core.getInput(name));
+    // A forgotten `scripts` should not pass silently.
+    const ignored = ignoredInputsWarning(inputs.ignoredInputs);
+    if (ignored !== undefined) core.warning(ignored);
     // Loaded only when there are workers: a token-only run does not pay for child_process and globbing. Paths,
     // globs and the organization are checked here, before any request, like every other input.
     const workers = inputs.workers && {

@@ -373,6 +373,40 @@ describe('parallel workers', () => {
     expect(await events(ws.log)).toEqual([]);
   });
 
+  it("keeps the last 1 MiB of a runaway worker's output, with a note of what it left out", async () => {
+    // 30000 lines of 100 bytes (with their newlines), about 2.9 MiB, then the line that matters.
+    const ws = await workspace({
+      'flood.js':
+        "let out = '';\nfor (let i = 0; i < 30000; i++) out += String(i).padStart(99, '.') + '\\n';\nprocess.stdout.write(out + 'the end\\n');\n",
+    });
+    const run = await runIn(ws, { scripts: 'flood.js' });
+    expect(run.code, run.stderr).toBe(0);
+    const group =
+      /^::group::✓ flood\.js: .*\n([^]*?)\n::endgroup::$/m.exec(run.stdout)?.[1]?.split('\n') ?? [];
+    // 10485 of the 100-byte lines and 'the end' fit in 1048576 bytes; one more line would not.
+    expect(group[0]).toBe(
+      "… 19515 earlier lines (1.9 MiB) not shown: exo-login keeps the last 1 MiB of a worker's output",
+    );
+    expect(group[1]).toBe(String(19515).padStart(99, '.'));
+    expect(group.at(-1)).toBe('the end');
+    expect(group).toHaveLength(1 + 10485 + 1);
+  });
+
+  it('warns once when worker inputs are set but neither scripts nor run is', async () => {
+    const ws = await workspace({});
+    const warnings = (run: ActionRun) => [...run.stdout.matchAll(/^::warning::(.*)$/gm)].map((m) => m[1]);
+    const ignored = await runIn(ws, { 'max-parallel': '5', 'timeout-minutes': '10' });
+    expect(ignored.code, ignored.stdout).toBe(0);
+    expect(warnings(ignored)).toEqual([
+      "Inputs max-parallel, timeout-minutes apply to workers, and neither 'scripts' nor 'run' is set: they are ignored.",
+    ]);
+    expect(ignored.outputs['access-token']).toMatch(/^ey/);
+    // action.yml's defaults, which the runner passes for inputs the workflow leaves out, are not "set".
+    const plain = await runIn(ws, {});
+    expect(plain.code, plain.stdout).toBe(0);
+    expect(warnings(plain).filter((w) => w?.includes('apply to workers'))).toEqual([]);
+  });
+
   it('runs non-PowerShell scripts without an organization', async () => {
     const ws = await workspace({ 'a.sh': 'echo "org=${EXO_ORGANIZATION:-none}"\n' });
     const run = await runIn(ws, { scripts: 'a.sh', 'tenant-id': DEFAULTS.tenantId });
