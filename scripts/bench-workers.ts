@@ -118,6 +118,7 @@ for (let i = 0; i < ROUNDS; i++) {
 }
 await rm(dir, { recursive: true, force: true });
 const ratio = median(a) / median(b);
+const perWorker = (median(a) - median(b)) / N;
 console.log(
-  `workers overhead ratio: ${ratio.toFixed(2)} (runner ${median(a).toFixed(0)} ms vs direct ${median(b).toFixed(0)} ms, ${N} workers, max-parallel ${PARALLEL}, ${ROUNDS} rounds; target <= 1.1)`,
+  `workers overhead ratio: ${ratio.toFixed(2)} (runner ${median(a).toFixed(0)} ms vs direct ${median(b).toFixed(0)} ms, ${perWorker.toFixed(2)} ms more per worker; ${N} workers, max-parallel ${PARALLEL}, ${ROUNDS} rounds; target <= 1.1)`,
 );

@@ -190,10 +190,12 @@ export function runProcess(
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
 
+    /** Whether the group still had members when the leader exited. */
+    let groupLeft = true;
     // Once the leader has exited, anything left in its group is an orphan (a background job, a helper that
     // kept our pipes open): end it now, or 'close' would wait for it until the timeout.
     child.on('exit', () => {
-      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+      if (child.pid !== undefined) groupLeft = signalGroup(child.pid, 'SIGKILL');
     });
 
     let settled = false;
@@ -214,7 +216,8 @@ export function runProcess(
       options.signal?.removeEventListener('abort', onAbort);
       // Again after the streams closed, for anything started between 'exit' and now; and a stopped worker's
       // escaped descendants, which the grace period would have killed had the leader not exited first.
-      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+      // An empty group cannot gain members, and its id may since belong to someone else: only if it was not empty.
+      if (child.pid !== undefined && groupLeft) signalGroup(child.pid, 'SIGKILL');
       for (const p of escaped) signalProcess(p, 'SIGKILL');
       if (killTimer) clearTimeout(killTimer);
       resolve({
@@ -228,16 +231,17 @@ export function runProcess(
   });
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  if (process.platform === 'win32') return;
-  signalProcess(-pid, signal);
+/** False when the group no longer exists. */
+function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  if (process.platform === 'win32') return false;
+  return signalProcess(-pid, signal);
 }
 
-function signalProcess(pid: number, signal: NodeJS.Signals): void {
+function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
   try {
-    process.kill(pid, signal);
+    return process.kill(pid, signal);
   } catch {
-    // Already gone.
+    return false; // already gone
   }
 }
 

@@ -25,8 +25,18 @@ export function workerEnvironment(
   tokens: ExoTokens,
   worker: string,
 ): NodeJS.ProcessEnv {
+  return withTokens(inheritedEnvironment(parent), tokens, worker);
+}
+
+/** The parent's variables a worker may see, as a plain object. */
+function inheritedEnvironment(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(parent)) if (!WITHHELD_VARIABLES.includes(key)) env[key] = value;
+  return env;
+}
+
+function withTokens(inherited: NodeJS.ProcessEnv, tokens: ExoTokens, worker: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...inherited };
   for (const [key, value] of tokenVariables(tokens)) env[key] = value;
   env['EXO_WORKER'] = worker;
   return env;
@@ -111,6 +121,8 @@ async function runAll(
     durationMs: 0,
     attempts: 0,
   }));
+  // Read once: enumerating process.env goes through the C library for every variable, per worker it adds up.
+  const inherited = inheritedEnvironment(options.env);
   const reached = new Set<number>();
   const stopAll = new AbortController();
   const onOuterAbort = (): void => {
@@ -213,7 +225,7 @@ async function runAll(
     try {
       outcome = await runProcess(plan.command, args, {
         cwd: options.cwd,
-        env: workerEnvironment(options.env, tokens, worker.name),
+        env: withTokens(inherited, tokens, worker.name),
         timeoutMs: options.timeoutMs,
         signal: stopAll.signal,
         killGraceMs: options.killGraceMs ?? 5_000,
