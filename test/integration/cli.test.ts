@@ -21,17 +21,22 @@ interface CliRun {
   stderr: string;
 }
 
+/** A clean environment for the CLI: the emulator's CA and workload-identity settings, plus `env`. */
+function cliEnvironment(path: string, env: Record<string, string>): Record<string, string> {
+  return {
+    PATH: path,
+    NODE_EXTRA_CA_CERTS: emulator.caFile,
+    AZURE_TENANT_ID: emulator.domain,
+    AZURE_CLIENT_ID: emulator.clientId,
+    AZURE_AUTHORITY_HOST: `https://${emulator.authorityHost}/`,
+    ...env,
+  };
+}
+
 /** The CLI as a real process, with a clean environment: workload-identity variables only where given. */
 function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/exo-login.js'), ...args], {
-    env: {
-      PATH: `${join(ROOT, 'test/bin')}:${process.env['PATH'] ?? ''}`,
-      NODE_EXTRA_CA_CERTS: emulator.caFile,
-      AZURE_TENANT_ID: emulator.domain,
-      AZURE_CLIENT_ID: emulator.clientId,
-      AZURE_AUTHORITY_HOST: `https://${emulator.authorityHost}/`,
-      ...env,
-    },
+    env: cliEnvironment(`${join(ROOT, 'test/bin')}:${process.env['PATH'] ?? ''}`, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -275,14 +280,7 @@ describe('exo-login CLI on a real terminal', () => {
       .map((a) => `'${a}'`)
       .join(' ');
     const child = spawn('script', ['-qec', command, '/dev/null'], {
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        NODE_EXTRA_CA_CERTS: emulator.caFile,
-        AZURE_TENANT_ID: emulator.domain,
-        AZURE_CLIENT_ID: emulator.clientId,
-        AZURE_AUTHORITY_HOST: `https://${emulator.authorityHost}/`,
-        ...env,
-      },
+      env: cliEnvironment(process.env['PATH'] ?? '', env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
