@@ -22,8 +22,7 @@ export async function run(): Promise<void> {
       inputs: inputs.workers,
       phase: await import('./workers.js'),
     };
-    const plan =
-      workers && (await workers.phase.planWorkerPhase(workers.inputs, inputs.settings.organization));
+    const plan = workers && (await workers.phase.planWorkerPhase(workers.inputs, inputs.settings));
     const session = new ExoLoginSession({
       tenantId: inputs.settings.tenantId,
       clientId: inputs.settings.clientId,

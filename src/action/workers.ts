@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
-import type { ExoLoginSession } from '../core/token.js';
+import type { ExoLoginSession, ResolvedSettings } from '../core/token.js';
 import {
   planWorkers,
   posixRelative,
@@ -28,7 +28,7 @@ const actionsLogger: Logger = {
 /** Resolves the directory and scripts, and checks them, before any request is sent. */
 export async function planWorkerPhase(
   inputs: WorkerInputs,
-  organization: string | undefined,
+  settings: Pick<ResolvedSettings, 'organization' | 'resources'>,
 ): Promise<WorkerPlan> {
   const workspace = process.env['GITHUB_WORKSPACE'] ?? process.cwd();
   return planWorkers({
@@ -36,11 +36,13 @@ export async function planWorkerPhase(
     cwd: inputs.workingDirectory ? resolve(workspace, inputs.workingDirectory) : workspace,
     shard: inputs.shard,
     inline: inputs.run !== undefined,
-    organization,
+    organization: settings.organization,
+    exchange: settings.resources.some((r) => r.kind === 'exchange'),
     names: {
       scripts: Input.Scripts,
       workingDirectory: Input.WorkingDirectory,
       organization: Input.Organization,
+      resources: Input.Resources,
     },
   });
 }

@@ -53,7 +53,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const runCommand = args.command === 'run' ? await import('./run-command.js') : undefined;
     const run = runCommand?.runSettings(args);
     const session = createSession(args, io, err);
-    const plan = run && (await runCommand?.planRun(run, session.settings.organization));
+    const plan = run && (await runCommand?.planRun(run, session.settings));
     const tokens = await session.mint();
     for (const warning of tokens.warnings) err(`warning: ${warning}`);
     if (args.command === 'token') {

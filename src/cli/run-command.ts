@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { ExoLoginError } from '../core/errors.js';
-import type { ExoLoginSession } from '../core/token.js';
+import type { ExoLoginSession, ResolvedSettings } from '../core/token.js';
 import {
   parseCount,
   parseMinutes,
@@ -49,14 +49,23 @@ export function runSettings(args: CliArgs): RunSettings {
 }
 
 /** The scripts, the directory and the organization, checked before anything is sent. */
-export function planRun(settings: RunSettings, organization: string | undefined): Promise<WorkerPlan> {
+export function planRun(
+  settings: RunSettings,
+  resolved: Pick<ResolvedSettings, 'organization' | 'resources'>,
+): Promise<WorkerPlan> {
   return planWorkers({
     patterns: settings.patterns,
     cwd: settings.cwd,
     shard: settings.shard,
     inline: false,
-    organization,
-    names: { scripts: 'SCRIPT', workingDirectory: '--working-directory', organization: '--organization' },
+    organization: resolved.organization,
+    exchange: resolved.resources.some((r) => r.kind === 'exchange'),
+    names: {
+      scripts: 'SCRIPT',
+      workingDirectory: '--working-directory',
+      organization: '--organization',
+      resources: '--resource',
+    },
   });
 }
 

@@ -91,8 +91,10 @@ export interface WorkerPlanOptions {
   /** An inline PowerShell script is also run. */
   inline: boolean;
   organization: string | undefined;
+  /** An Exchange token will be minted (the wrapper connects with it before anything else). */
+  exchange: boolean;
   /** How the front end names each setting in its errors ('scripts' or 'SCRIPT', 'organization' or '--organization'). */
-  names: { scripts: string; workingDirectory: string; organization: string };
+  names: { scripts: string; workingDirectory: string; organization: string; resources: string };
 }
 
 export interface WorkerPlan {
@@ -122,6 +124,12 @@ export async function planWorkers(options: WorkerPlanOptions): Promise<WorkerPla
   }
   // Checked over the whole list, not this shard's, so every job of a matrix fails the same way.
   const powershell = options.inline || all.some((script) => interpreterFor(script)?.powershell === true);
+  if (powershell && !options.exchange) {
+    throw new InputError(
+      names.resources,
+      'must include exchange for PowerShell workers: each connects with Connect-ExchangeOnline first (e.g. exchange, compliance).',
+    );
+  }
   if (powershell && !options.organization) {
     throw new InputError(
       names.organization,

@@ -3,7 +3,7 @@ import { basename, isAbsolute, join, relative } from 'node:path';
 import { ACTIONS_ID_TOKEN_REQUEST_TOKEN, ACTIONS_ID_TOKEN_REQUEST_URL } from '../core/assertion.js';
 import { errorMessage, InputError } from '../core/errors.js';
 import type { ExoTokens } from '../core/token.js';
-import { tokenVariables } from '../core/variables.js';
+import { EnvVar, tokenVariables } from '../core/variables.js';
 import { findErrorLocations } from './annotations.js';
 import { interpreterFor, RUNNABLE_EXTENSIONS } from './interpreters.js';
 import { runProcess, type DroppedOutput, type ProcessOutcome } from './process.js';
@@ -28,12 +28,18 @@ export function workerEnvironment(
   return withTokens(inheritedEnvironment(parent), tokens, worker);
 }
 
-/** The parent's variables a worker may see, as a plain object. */
+/**
+ * The parent's variables a worker may see, as a plain object. Token variables are left out too: an earlier step's
+ * `export-env` may have left stale ones, and a worker must see only the tokens minted for it.
+ */
 function inheritedEnvironment(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(parent)) if (!WITHHELD_VARIABLES.includes(key)) env[key] = value;
+  for (const [key, value] of Object.entries(parent))
+    if (!WITHHELD_VARIABLES.includes(key) && !TOKEN_VARIABLE_NAMES.has(key)) env[key] = value;
   return env;
 }
+
+const TOKEN_VARIABLE_NAMES: ReadonlySet<string> = new Set(Object.values(EnvVar));
 
 function withTokens(inherited: NodeJS.ProcessEnv, tokens: ExoTokens, worker: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...inherited };
@@ -115,7 +121,8 @@ async function runAll(
   const { logger } = options;
   const rows: WorkerRow[] = workers.map((w) => ({
     name: w.name,
-    script: w.script,
+    // The inline script's temp file is gone when the rows are read: name it as the input it came from.
+    script: isInside(w.script, privateDir) ? w.name : w.script,
     result: 'skipped',
     exitCode: null,
     durationMs: 0,
@@ -123,6 +130,8 @@ async function runAll(
   }));
   // Read once: enumerating process.env goes through the C library for every variable, per worker it adds up.
   const inherited = inheritedEnvironment(options.env);
+  /** Set when tokens fresh from Entra still expire before a worker's timeout ends. */
+  let tokensTooShort: string | undefined;
   const reached = new Set<number>();
   const stopAll = new AbortController();
   const onOuterAbort = (): void => {
@@ -178,6 +187,11 @@ async function runAll(
       fail(`cannot run ${basename(worker.script)}: use ${RUNNABLE_EXTENSIONS.join(', ')}`);
       return;
     }
+    // Every worker has the same timeout: once a fresh mint fell short, more mints would only invite throttling.
+    if (tokensTooShort !== undefined) {
+      fail(tokensTooShort);
+      return;
+    }
     // Tokens that outlive the worker's timeout: Exchange Online cannot refresh them, so a session would die mid-run.
     const minValidUntil = new Date(Date.now() + options.timeoutMs + TOKEN_MARGIN_MS);
     let tokens: ExoTokens;
@@ -188,9 +202,8 @@ async function runAll(
       return;
     }
     if (tokens.expiresOn.getTime() < minValidUntil.getTime()) {
-      fail(
-        `the tokens expire at ${tokens.expiresOn.toISOString()}, before this worker's timeout (plus a ${TOKEN_MARGIN_MS / 60_000}-minute margin) ends at ${minValidUntil.toISOString()}: lower timeout-minutes.`,
-      );
+      tokensTooShort = `the tokens Entra issues last until ${tokens.expiresOn.toISOString()}, less than this worker's timeout plus a ${TOKEN_MARGIN_MS / 60_000}-minute margin (until ${minValidUntil.toISOString()}): lower timeout-minutes.`;
+      fail(tokensTooShort);
       return;
     }
     // Cancelled while the tokens were minted: never started, so the row stays skipped/cancelled.

@@ -45,10 +45,11 @@ export function parseShard(value: string, input: string): Shard | undefined {
 export function parseModuleVersion(value: string, input: string): string | undefined {
   const v = value.trim();
   if (v === '') return undefined;
-  if (!/^\d+(\.\d+){1,3}(-[0-9A-Za-z.]+)?$/.test(v)) {
+  // Import-Module -RequiredVersion takes a [version]: a prerelease suffix (3.8.0-Preview1) can never load.
+  if (!/^\d+(\.\d+){1,3}$/.test(v)) {
     throw new InputError(
       input,
-      `must be an ExchangeOnlineManagement version such as 3.7.2 (RequiredVersion); got '${v}'.`,
+      `must be an ExchangeOnlineManagement release version such as 3.7.2 (RequiredVersion; prerelease versions cannot be required); got '${v}'.`,
     );
   }
   return v;

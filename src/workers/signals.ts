@@ -7,8 +7,10 @@ export async function withCancellation<T>(work: (signal: AbortSignal) => Promise
   const cancel = (): void => {
     controller.abort();
   };
-  process.once('SIGINT', cancel);
-  process.once('SIGTERM', cancel);
+  // `on`, not `once`: a second signal (Ctrl-C twice) would otherwise kill Node and orphan workers in their own
+  // process groups, which the terminal's signal does not reach. The runner ends them; the abort is idempotent.
+  process.on('SIGINT', cancel);
+  process.on('SIGTERM', cancel);
   try {
     return await work(controller.signal);
   } finally {

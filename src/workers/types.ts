@@ -12,6 +12,7 @@ export type WorkerResult = 'success' | 'failure' | 'timeout' | 'cancelled' | 'sk
 
 export interface WorkerRow {
   name: string;
+  /** The script's path; "run" for the inline script. */
   script: string;
   result: WorkerResult;
   exitCode: number | null;

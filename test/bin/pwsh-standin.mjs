@@ -48,6 +48,9 @@ function violation(message) {
   process.exit(97);
 }
 
+// PowerShell ends a single-quoted string at any of ' ‘ ’ ‚ ‛; each is escaped by doubling it.
+const SINGLE_QUOTES = "'\u2018\u2019\u201A\u201B";
+
 /** Our own table, on purpose: sharing src/'s would hide mistakes in it. */
 const AUDIENCES = {
   O365Default: {
@@ -119,15 +122,15 @@ function codeOf(text) {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (state === 'code') {
-      if (c === "'") state = 'single';
+      if (SINGLE_QUOTES.includes(c)) state = 'single';
       else if (c === '"') state = 'double';
       else if (c === '#') state = 'comment';
       out += state === 'comment' ? ' ' : c;
     } else if (state === 'single') {
-      if (c === "'" && text[i + 1] === "'") {
+      if (SINGLE_QUOTES.includes(c) && SINGLE_QUOTES.includes(text[i + 1] ?? '')) {
         out += '  ';
         i++;
-      } else if (c === "'") {
+      } else if (SINGLE_QUOTES.includes(c)) {
         state = 'code';
         out += c;
       } else out += c === '\n' ? c : ' ';
@@ -219,7 +222,10 @@ function statementAt(offset) {
 
 /** -Name value / -Name:value / -Switch, lower-cased names; a repeated parameter is a violation. */
 function parametersOf(statement, command) {
-  const tokens = statement.match(/'(?:[^']|'')*'|"(?:[^"`]|`.)*"|[^\s]+/g) ?? [];
+  const tokens =
+    statement.match(
+      /['\u2018\u2019\u201A\u201B](?:[^'\u2018\u2019\u201A\u201B]|['\u2018\u2019\u201A\u201B]{2})*['\u2018\u2019\u201A\u201B]|"(?:[^"`]|`.)*"|[^\s]+/g,
+    ) ?? [];
   const params = new Map();
   for (let i = 1; i < tokens.length; i++) {
     const m = /^-([A-Za-z]+)(?::(.*))?$/.exec(tokens[i]);
@@ -242,7 +248,7 @@ function uses(command) {
   return found;
 }
 
-const psQuote = (value) => `'${String(value).replace(/'/g, "''")}'`;
+const psQuote = (value) => `'${String(value).replace(/['\u2018\u2019\u201A\u201B]/g, (q) => q + q)}'`;
 const requireParams = (command, params, required) => {
   for (const [name, value] of Object.entries(required)) {
     if (params.get(name.toLowerCase()) !== value)
@@ -252,11 +258,12 @@ const requireParams = (command, params, required) => {
   }
 };
 
-const eaps = uses('\\$ErrorActionPreference');
+// Global: functions of script modules (the EXO cmdlets) do not see a script-scope preference.
+const eaps = uses('\\$(?:global:)?ErrorActionPreference');
 if (eaps.length !== 1) violation(`$ErrorActionPreference is set ${eaps.length} times, expected once`);
 const eap = eaps[0];
-if (!/^\$ErrorActionPreference\s*=\s*'Stop'\s*$/i.test(eap.text.trim()))
-  violation(`expected $ErrorActionPreference = 'Stop', got ${eap.text.trim()}`);
+if (!/^\$global:ErrorActionPreference\s*=\s*'Stop'\s*$/i.test(eap.text.trim()))
+  violation(`expected $global:ErrorActionPreference = 'Stop', got ${eap.text.trim()}`);
 if (scopeAt(eap.offset).length > 0) violation('$ErrorActionPreference is not set at top level');
 
 const imports = uses('Import-Module').filter((u) =>
@@ -301,9 +308,15 @@ for (const ipps of ippsConnects) {
 
 const calls = [...code.matchAll(/(?<![\w-])&\s*'/g)].map((m) => m.index);
 if (calls.length !== 1) violation(`the wrapper runs ${calls.length} scripts, expected one`);
-const call = /^&\s*('(?:[^']|'')*')\s*$/.exec(statementAt(calls[0]).trim());
+const call =
+  /^&\s*(['\u2018\u2019\u201A\u201B](?:[^'\u2018\u2019\u201A\u201B]|['\u2018\u2019\u201A\u201B]{2})*['\u2018\u2019\u201A\u201B])\s*$/.exec(
+    statementAt(calls[0]).trim(),
+  );
 if (!call) violation(`the script call has extra arguments: ${statementAt(calls[0])}`);
-const script = call[1].slice(1, -1).replace(/''/g, "'");
+// A doubled quote stands for its second character (PowerShell's tokenizer).
+const script = call[1]
+  .slice(1, -1)
+  .replace(/['\u2018\u2019\u201A\u201B](['\u2018\u2019\u201A\u201B])/g, '$1');
 if (!isAbsolute(script)) violation(`the script path ${script} is not absolute`);
 if (scopeAt(calls[0]).at(-1) !== tryBlock)
   violation("the script does not run in Connect-ExchangeOnline's try");

@@ -256,7 +256,9 @@ describe('parallel workers', () => {
               void events(ws.log).then((list) => {
                 if (list.filter((e) => e.event === 'start').length === 2) {
                   clearInterval(timer);
+                  // Twice, as an impatient Ctrl-C does: the second must not kill the action and orphan workers.
                   child.kill(signal);
+                  setTimeout(() => child.kill(signal), 50);
                 }
               });
             }, 50);

@@ -60,10 +60,21 @@ describe('script expansion', () => {
 });
 
 describe('planning workers before any request', () => {
-  const names = { scripts: 'scripts', workingDirectory: 'working-directory', organization: 'organization' };
+  const names = {
+    scripts: 'scripts',
+    workingDirectory: 'working-directory',
+    organization: 'organization',
+    resources: 'resources',
+  };
   const plan = async (
     files: string[],
-    options: { patterns: string[]; inline?: boolean; organization?: string; cwd?: string },
+    options: {
+      patterns: string[];
+      inline?: boolean;
+      organization?: string;
+      cwd?: string;
+      exchange?: boolean;
+    },
   ) => {
     const dir = await mkdtemp(join(tmpdir(), 'exo-plan-'));
     for (const f of files) {
@@ -76,6 +87,7 @@ describe('planning workers before any request', () => {
       shard: undefined,
       inline: options.inline ?? false,
       organization: options.organization,
+      exchange: options.exchange ?? true,
       names,
     });
   };
@@ -88,6 +100,7 @@ describe('planning workers before any request', () => {
       shard: { index: 2, total: 2 },
       inline: false,
       organization: undefined,
+      exchange: false,
       names,
     });
     expect(result.all.map((p) => posixRelative(p, dir))).toEqual(['a.sh', 'b.sh', 'c.py']);
@@ -107,6 +120,17 @@ describe('planning workers before any request', () => {
     ).rejects.toThrow(
       /^Input 'scripts' matched 'checks\/README\.md', which exo-login cannot run: use \.ps1, \.sh, \.js, \.mjs, \.py files/,
     );
+  });
+  it('needs an Exchange token for PowerShell workers, not for others', async () => {
+    const org = 'contoso.onmicrosoft.com';
+    const needs = /^Input 'resources' must include exchange for PowerShell workers/;
+    await expect(
+      plan(['a.ps1'], { patterns: ['a.ps1'], organization: org, exchange: false }),
+    ).rejects.toThrow(needs);
+    await expect(
+      plan([], { patterns: [], inline: true, organization: org, exchange: false }),
+    ).rejects.toThrow(needs);
+    await expect(plan(['b.py'], { patterns: ['b.py'], exchange: false })).resolves.toBeDefined();
   });
   it('needs the organization for .ps1 scripts and inline PowerShell, not for others', async () => {
     const needs =
@@ -131,7 +155,7 @@ describe('PowerShell wrapper', () => {
     moduleVersion: '3.7.2',
   });
   it('connects with the token from the environment and always disconnects', () => {
-    expect(text).toContain("$ErrorActionPreference = 'Stop'");
+    expect(text).toContain("$global:ErrorActionPreference = 'Stop'");
     expect(text).toContain(
       "Connect-ExchangeOnline -AccessToken $env:EXO_ACCESS_TOKEN -Organization 'contoso.onmicrosoft.com' -ExchangeEnvironmentName 'O365Default' -ShowBanner:$false",
     );
@@ -156,5 +180,18 @@ describe('PowerShell wrapper', () => {
   });
   it('quotes for PowerShell single-quoted strings', () => {
     expect(psQuote("a'b''c")).toBe("'a''b''''c'");
+    // PowerShell also ends single-quoted strings at typographic quotes.
+    expect(psQuote('Bob’s ‘x’ ‚y‛')).toBe("'Bob’’s ‘‘x’’ ‚‚y‛‛'");
+  });
+  it('exits non-zero for a script exit code that is a multiple of 256', () => {
+    const text = powershellWrapper({
+      script: '/w/a.ps1',
+      organization: 'contoso.onmicrosoft.com',
+      environment: 'O365Default',
+      compliance: false,
+    });
+    expect(text).toMatch(
+      /if \(\$exoExit -ne 0 -and \$exoExit % 256 -eq 0\) \{ \$exoExit = 1 \}\nexit \$exoExit\n$/,
+    );
   });
 });

@@ -102,6 +102,10 @@ describe('worker environment', () => {
         ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'a',
         ACTIONS_ID_TOKEN_REQUEST_URL: 'b',
         ACTIONS_RUNTIME_TOKEN: 'c',
+        // Left by an earlier step's export-env: stale, and graph was not minted for this run.
+        EXO_ACCESS_TOKEN: 'stale',
+        GRAPH_ACCESS_TOKEN: 'stale-graph',
+        EXO_WORKER: 'outer',
       },
       tokens,
       'checks/a.ps1',
@@ -157,10 +161,18 @@ describe('PowerShell workers through the stand-in pwsh', () => {
     expect(await readdir(join(s.dir, 'tmp'))).toEqual([]);
   });
 
+  it("runs a script whose name holds quotes PowerShell knows (' and ’), quoted in the wrapper", async () => {
+    const s = await setup({ "Bob’s 'audit'.ps1": '# standin: print quoted ok\n' });
+    const run = await s.run();
+    expect(run.rows, JSON.stringify(s.recorded.groups)).toMatchObject([{ result: 'success', exitCode: 0 }]);
+    expect(s.recorded.groups[0]?.lines).toEqual(['quoted ok']);
+  });
+
   it('runs inline PowerShell from an owner-only temp file, wrapped the same way', async () => {
     const s = await setup({});
     const run = await s.run({ inline: '# standin: print inline ok\n' });
-    expect(run.rows).toMatchObject([{ name: 'run', result: 'success', exitCode: 0 }]);
+    // Named after the input, not the temp file that is gone by now.
+    expect(run.rows).toMatchObject([{ name: 'run', script: 'run', result: 'success', exitCode: 0 }]);
     expect(s.recorded.groups[0]?.lines).toEqual(['inline ok']);
     expect(await readdir(join(s.dir, 'tmp'))).toEqual([]);
   });
@@ -446,11 +458,25 @@ describe('token freshness', () => {
     for (const e of starts) expect((e.exp ?? 0) * 1000).toBeGreaterThan(before + 7 * 60_000);
   });
 
-  it('does not start a worker with tokens that expire before its timeout', async () => {
-    const s = await setup({ 'a.ps1': '' }, tokensFor(new Date(Date.now() + 60_000)));
-    const run = await s.run({ timeoutMs: 5 * 60_000 });
-    expect(run.rows[0]).toMatchObject({ result: 'error', attempts: 0 });
+  it('does not start a worker with tokens that expire before its timeout, nor mint again for the next', async () => {
+    const s = await setup({ 'a.ps1': '', 'b.ps1': '' }, tokensFor(new Date(Date.now() + 60_000)));
+    let mints = 0;
+    const short = tokensFor(new Date(Date.now() + 60_000));
+    const run = await s.run({
+      timeoutMs: 5 * 60_000,
+      maxParallel: 1,
+      getTokens: () => {
+        mints++;
+        return Promise.resolve(short);
+      },
+    });
+    expect(run.rows.map((r) => [r.result, r.attempts])).toEqual([
+      ['error', 0],
+      ['error', 0],
+    ]);
     expect(run.rows[0]?.error).toMatch(/lower timeout-minutes/);
+    expect(run.rows[1]?.error).toBe(run.rows[0]?.error);
+    expect(mints).toBe(1);
     expect(await standinEvents(s.log)).toEqual([]);
   });
 

@@ -98,7 +98,7 @@ function edit(text: string, line: RegExp, change: (line: string) => string): str
 const CONNECT = /^\s*Connect-ExchangeOnline /;
 const IPPS = /^\s*Connect-IPPSSession /;
 const SCRIPT = /^\s*& '/;
-const EAP = /^\$ErrorActionPreference/;
+const EAP = /^\$global:ErrorActionPreference/;
 const future = (): Date => new Date(Date.now() + HOUR);
 
 function rejects(result: SpawnSyncReturns<string>, message: RegExp): void {
@@ -210,11 +210,16 @@ describe('the stand-in pwsh rejects', () => {
     rejects(await b.pwsh({ text: edit(b.text(), EAP, (l) => `# ${l}`) }), /set 0 times/);
     rejects(
       await b.pwsh({ text: edit(b.text(), EAP, (l) => l.replace("'Stop'", "'Continue'")) }),
-      /expected \$ErrorActionPreference = 'Stop'/,
+      /expected \$global:ErrorActionPreference = 'Stop'/,
     );
     rejects(
       await b.pwsh({ text: edit(b.text(), EAP, (l) => `if ($true) { ${l} }`) }),
       /not set at top level/,
+    );
+    // Script scope: the EXO cmdlets, functions of a script module, would not see it.
+    rejects(
+      await b.pwsh({ text: edit(b.text(), EAP, (l) => l.replace('$global:', '$')) }),
+      /expected \$global:ErrorActionPreference = 'Stop'/,
     );
   });
 
