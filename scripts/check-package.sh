@@ -52,3 +52,11 @@ node --input-type=module -e "$probe"
 "$node24" --input-type=module -e "$probe"
 "$node24" -e "const m = require('exo-login'); if (typeof m.detectSource !== 'function') throw new Error('no detectSource'); console.log('require: ok on Node ' + process.versions.node)"
 PATH="$(dirname "$node24"):$PATH" ./node_modules/.bin/exo-login --help | head -n 1
+# The bundle reads its version from a file the build writes; a wrong one prints 'undefined'.
+expected=$(node -p "require('$root/package.json').version")
+actual=$(PATH="$(dirname "$node24"):$PATH" ./node_modules/.bin/exo-login --version)
+if [ "$actual" != "$expected" ]; then
+  echo "exo-login --version printed '$actual', expected '$expected'" >&2
+  exit 1
+fi
+echo "version: exo-login --version prints $actual"

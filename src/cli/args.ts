@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RESOURCE_KINDS } from '../core/clouds.js';
 import { ExoLoginError, InputError } from '../core/errors.js';
+import { withFallback } from '../core/validate.js';
 import { SOURCE_KINDS, type SourceChoice, type SourceKind } from './source.js';
 
 export const EXIT = {
@@ -61,6 +62,14 @@ const options = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
+
+/** Environment variables that settings fall back to when their flag is absent (the workload-identity names). */
+const FALLBACK_VARIABLES = {
+  tenantId: 'AZURE_TENANT_ID',
+  clientId: 'AZURE_CLIENT_ID',
+  organization: 'EXO_ORGANIZATION',
+  authorityHost: 'AZURE_AUTHORITY_HOST',
+} as const;
 
 const COMMANDS: readonly Command[] = ['token', 'run', 'whoami', 'help'];
 
@@ -162,13 +171,13 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     command,
     helpFor,
     version: values.version ?? false,
-    tenantId: values['tenant-id'] ?? env['AZURE_TENANT_ID'] ?? '',
-    clientId: values['client-id'] ?? env['AZURE_CLIENT_ID'] ?? '',
-    organization: values.organization ?? env['EXO_ORGANIZATION'] ?? '',
+    tenantId: values['tenant-id'] ?? env[FALLBACK_VARIABLES.tenantId] ?? '',
+    clientId: values['client-id'] ?? env[FALLBACK_VARIABLES.clientId] ?? '',
+    organization: values.organization ?? env[FALLBACK_VARIABLES.organization] ?? '',
     environment: values.environment ?? '',
     resources: (values.resource ?? []).join(','),
     audience: values.audience ?? '',
-    authorityHost: values['authority-host'] ?? env['AZURE_AUTHORITY_HOST'] ?? '',
+    authorityHost: values['authority-host'] ?? env[FALLBACK_VARIABLES.authorityHost] ?? '',
     source: {
       source: source as SourceKind,
       tokenFile,
@@ -192,13 +201,16 @@ function asCommand(value: string | undefined): Command | undefined {
     : undefined;
 }
 
-/** The names CLI users know each library setting by, for error messages. */
+/**
+ * The names CLI users know each library setting by, for error messages: the flag, and the variable it falls
+ * back to, since a bad or missing value may come from either.
+ */
 export const CLI_FIELD_NAMES = {
-  tenantId: '--tenant-id',
-  clientId: '--client-id',
+  tenantId: withFallback('--tenant-id', FALLBACK_VARIABLES.tenantId),
+  clientId: withFallback('--client-id', FALLBACK_VARIABLES.clientId),
   environment: '--environment',
-  organization: '--organization',
+  organization: withFallback('--organization', FALLBACK_VARIABLES.organization),
   resources: '--resource',
   audience: '--audience',
-  authorityHost: '--authority-host',
-} as const;
+  authorityHost: withFallback('--authority-host', FALLBACK_VARIABLES.authorityHost),
+};

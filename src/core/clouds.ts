@@ -15,6 +15,10 @@ export interface Cloud {
   readonly description: string;
   /** Entra authority host (no scheme). */
   readonly authorityHost: string;
+  /** Other names of the same Entra endpoint, so a host given explicitly is recognised as this cloud's. */
+  readonly authorityHostAliases?: readonly string[];
+  /** Suffix of a tenant's initial domain (`contoso.<suffix>`), what Connect-ExchangeOnline -Organization expects. */
+  readonly initialDomainSuffix: string;
   /** Audience Entra recommends for a GitHub federated credential in this cloud. */
   readonly oidcAudience: string;
   /** Entra resource (token audience) per kind; the scope is resource + '/.default'. */
@@ -36,6 +40,7 @@ export const CLOUDS: Readonly<Record<EnvironmentName, Cloud>> = {
     name: 'O365Default',
     description: 'commercial and GCC moderate',
     authorityHost: 'login.microsoftonline.com',
+    initialDomainSuffix: 'onmicrosoft.com',
     oidcAudience: 'api://AzureADTokenExchange',
     resources: {
       exchange: 'https://outlook.office365.com',
@@ -47,6 +52,7 @@ export const CLOUDS: Readonly<Record<EnvironmentName, Cloud>> = {
     name: 'O365USGovGCCHigh',
     description: 'US Government GCC High',
     authorityHost: 'login.microsoftonline.us',
+    initialDomainSuffix: 'onmicrosoft.us',
     oidcAudience: 'api://AzureADTokenExchangeUSGov',
     resources: {
       exchange: 'https://outlook.office365.us',
@@ -62,6 +68,7 @@ export const CLOUDS: Readonly<Record<EnvironmentName, Cloud>> = {
     name: 'O365USGovDoD',
     description: 'US Government DoD',
     authorityHost: 'login.microsoftonline.us',
+    initialDomainSuffix: 'onmicrosoft.us',
     oidcAudience: 'api://AzureADTokenExchangeUSGov',
     resources: {
       exchange: 'https://outlook-dod.office365.us',
@@ -80,6 +87,8 @@ export const CLOUDS: Readonly<Record<EnvironmentName, Cloud>> = {
     name: 'O365China',
     description: 'operated by 21Vianet',
     authorityHost: 'login.chinacloudapi.cn',
+    authorityHostAliases: ['login.partner.microsoftonline.cn'],
+    initialDomainSuffix: 'partner.onmschina.cn',
     oidcAudience: 'api://AzureADTokenExchangeChina',
     resources: {
       exchange: 'https://partner.outlook.cn',

@@ -13,6 +13,7 @@ import {
   parseClientId,
   parseEnvironment,
   parseOrganization,
+  organizationWarning,
   parseResources,
   parseTenantId,
   type ResourceRequest,
@@ -127,7 +128,12 @@ export function resolveSettings(
     organization: parseOrganization(raw.organization ?? '', tenantId, names.organization),
     resources: parseResources(resourceText, environment, names.resources),
     audience: parseAudience(raw.audience ?? '', environment, names.audience),
-    authorityHost: parseAuthorityHost(raw.authorityHost ?? '', environment, names.authorityHost),
+    authorityHost: parseAuthorityHost(
+      raw.authorityHost ?? '',
+      environment,
+      names.authorityHost,
+      names.environment,
+    ),
   };
 }
 
@@ -249,6 +255,12 @@ export class ExoLoginSession {
         );
       }
     }
+    const organizationNote = organizationWarning(
+      settings.organization,
+      (this.options.organization ?? '').trim() !== '',
+      settings.environment,
+    );
+    if (organizationNote !== undefined) warnings.push(organizationNote);
     const expiresOn = new Date(Math.min(...minted.map((t) => t.expiresOn.getTime())));
     return {
       environment: settings.environment,

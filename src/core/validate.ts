@@ -26,13 +26,28 @@ export function isDomain(value: string): boolean {
   );
 }
 
+/**
+ * A CLI option and the environment variable it falls back to, as one setting name, so errors point at both
+ * places a value can come from ("Option --tenant-id (or AZURE_TENANT_ID) must be…").
+ */
+export function withFallback(option: string, variable: string): string {
+  return `${option} (or ${variable})`;
+}
+
+const WITH_FALLBACK = /^(\S+) \(or (\S+)\)$/;
+
+/** "is required", with a fallback variable moved after it, where it reads as the other remedy. */
+function required(input: string, detail: string): InputError {
+  const [, option, variable] = WITH_FALLBACK.exec(input) ?? [];
+  return option !== undefined && variable !== undefined
+    ? new InputError(option, `is required (or set ${variable}): ${detail}`)
+    : new InputError(input, `is required: ${detail}`);
+}
+
 export function parseTenantId(value: string, input: string): string {
   const v = value.trim();
   if (v === '')
-    throw new InputError(
-      input,
-      'is required: the directory (tenant) ID GUID or a domain such as contoso.onmicrosoft.com.',
-    );
+    throw required(input, 'the directory (tenant) ID GUID or a domain such as contoso.onmicrosoft.com.');
   if (isGuid(v)) return v.toLowerCase();
   if (isDomain(v)) return v.toLowerCase();
   if (v === 'common' || v === 'organizations' || v === 'consumers') {
@@ -50,9 +65,9 @@ export function parseTenantId(value: string, input: string): string {
 export function parseClientId(value: string, input: string): string {
   const v = value.trim();
   if (v === '')
-    throw new InputError(
+    throw required(
       input,
-      'is required: the application (client) ID GUID of the app registration or user-assigned managed identity.',
+      'the application (client) ID GUID of the app registration or user-assigned managed identity.',
     );
   if (!isGuid(v)) {
     throw new InputError(
@@ -79,6 +94,23 @@ export function parseOrganization(value: string, tenantId: string, input: string
   if (!isDomain(v))
     throw new InputError(input, `must be a domain such as contoso.onmicrosoft.com; got '${v}'.`);
   return v;
+}
+
+/**
+ * One line when the organization is not the tenant's initial domain (contoso.onmicrosoft.com): with an access
+ * token, Connect-ExchangeOnline -Organization expects that domain and may fail with a custom one. A warning,
+ * not an error, because only connecting can tell, and the token itself is fine.
+ */
+export function organizationWarning(
+  organization: string | undefined,
+  explicit: boolean,
+  environment: EnvironmentName,
+): string | undefined {
+  if (organization === undefined) return undefined;
+  const suffix = CLOUDS[environment].initialDomainSuffix;
+  if (organization.toLowerCase().endsWith(`.${suffix}`)) return undefined;
+  const origin = explicit ? '' : ', taken from the tenant ID,';
+  return `organization ${organization}${origin} is not an initial *.${suffix} domain: Connect-ExchangeOnline -Organization with an access token expects the tenant's initial domain; set 'organization' to it if connecting fails.`;
 }
 
 export function parseEnvironment(value: string, input: string): EnvironmentName {
@@ -168,8 +200,17 @@ export function parseAudience(value: string, environment: EnvironmentName, input
   return v;
 }
 
-/** Entra host, optionally with port (`login.example.net`, `localhost:8443`); `https://` is tolerated. */
-export function parseAuthorityHost(value: string, environment: EnvironmentName, input: string): string {
+/**
+ * Entra host, optionally with port (`login.example.net`, `localhost:8443`); `https://` is tolerated. A host the
+ * cloud table knows must belong to `environment`: otherwise the token would be asked of one cloud for another
+ * cloud's resources. Hosts it does not know (private clouds, emulators) are taken as given.
+ */
+export function parseAuthorityHost(
+  value: string,
+  environment: EnvironmentName,
+  input: string,
+  environmentInput: string,
+): string {
   const v = value.trim();
   if (v === '') return CLOUDS[environment].authorityHost;
   if (/^http:\/\//i.test(v))
@@ -184,13 +225,32 @@ export function parseAuthorityHost(value: string, environment: EnvironmentName, 
       `must be a host name such as login.microsoftonline.us (optionally with :port); got '${v}'.`,
     );
   }
-  if (url.host !== bare.toLowerCase() || url.username !== '' || bare.includes('/')) {
+  // URL drops an explicit default port, so login.microsoftonline.com:443 is compared as the host it names.
+  if (url.host !== bare.toLowerCase().replace(/:443$/, '') || url.username !== '' || bare.includes('/')) {
     throw new InputError(
       input,
       `must be a host name such as login.microsoftonline.us (optionally with :port), without a path; got '${v}'.`,
     );
   }
+  const hostname = url.hostname.replace(/\.$/, '');
+  const owners = environmentsUsingHost(hostname);
+  if (owners.length > 0 && !owners.includes(environment)) {
+    const listed =
+      owners.length === 1 ? owners.join('') : `${owners.slice(0, -1).join(', ')} and ${owners.at(-1)}`;
+    throw new InputError(
+      input,
+      `is ${hostname}, the Entra host of ${listed}, but ${environmentInput} is ${environment}: set ${environmentInput} to ${owners.length === 1 ? listed : 'one of those'}, or leave ${input} empty.`,
+    );
+  }
   return url.host;
+}
+
+/** The environments whose Entra host (or an alias of it) is `hostname`, in table order. */
+function environmentsUsingHost(hostname: string): EnvironmentName[] {
+  return ENVIRONMENT_NAMES.filter((name) => {
+    const cloud = CLOUDS[name];
+    return cloud.authorityHost === hostname || (cloud.authorityHostAliases ?? []).includes(hostname);
+  });
 }
 
 export function parseBoolean(value: string, input: string, fallback: boolean): boolean {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -158,7 +158,10 @@ describe('exo-login CLI', () => {
     expect(bad.stderr).toMatch(/Option --format must be one of raw, json, env/);
     const tenant = await cli(['whoami', '--tenant-id', 'nope'], github());
     expect(tenant.code).toBe(2);
-    expect(tenant.stderr).toMatch(/Option --tenant-id must be a GUID/);
+    expect(tenant.stderr).toMatch(/Option --tenant-id \(or AZURE_TENANT_ID\) must be a GUID/);
+    const missing = await cli(['whoami'], { ...github(), AZURE_TENANT_ID: '' });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^exo-login: Option --tenant-id is required \(or set AZURE_TENANT_ID\): /);
     const none = await cli(['whoami'], {});
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/No federated token found/);
@@ -168,6 +171,26 @@ describe('exo-login CLI', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/Option --max-parallel must be a whole number/);
     expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
+  });
+
+  it("refuses an authority host of another cloud than --environment's, sending nothing", async () => {
+    const run = await cli(['token'], {
+      ...github(),
+      AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
+    });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      /Option --authority-host \(or AZURE_AUTHORITY_HOST\) is login\.microsoftonline\.us, the Entra host of O365USGovGCCHigh and O365USGovDoD, but --environment is O365Default: set --environment to one of those/,
+    );
+    expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
+  });
+
+  it("prints package.json's version", async () => {
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const run = await cli(['--version']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(`${version}\n`);
   });
 
   it('has help for every command', async () => {

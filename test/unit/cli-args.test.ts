@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExoLoginError } from '../../src/core/errors.js';
-import { parseCli } from '../../src/cli/args.js';
+import { resolveSettings } from '../../src/core/token.js';
+import { CLI_FIELD_NAMES, parseCli } from '../../src/cli/args.js';
 import { resolveSourceKind } from '../../src/cli/source.js';
 
 describe('exo-login command line', () => {
@@ -69,5 +70,45 @@ describe('federated token source detection', () => {
     expect(resolveSourceKind(none, { EXO_FEDERATED_TOKEN: 'x' })).toBe('env');
     expect(resolveSourceKind({ ...none, source: 'github' }, {})).toBe('github');
     expect(() => resolveSourceKind(none, {})).toThrow(/No federated token found/);
+  });
+});
+
+describe('settings errors name the option and the variable it falls back to', () => {
+  const CLIENT = '5f0d7c9a-1b2c-4d3e-8f4a-5b6c7d8e9f0a';
+  const resolve = (raw: Partial<Parameters<typeof resolveSettings>[0]>): string => {
+    try {
+      resolveSettings({ tenantId: 'contoso.onmicrosoft.com', clientId: CLIENT, ...raw }, CLI_FIELD_NAMES);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('expected an error');
+  };
+  it('says which variable also works when a setting is missing', () => {
+    expect(resolve({ tenantId: '' })).toMatch(/^Option --tenant-id is required \(or set AZURE_TENANT_ID\): /);
+    expect(resolve({ clientId: '' })).toMatch(/^Option --client-id is required \(or set AZURE_CLIENT_ID\): /);
+  });
+  it('names both places a bad value may come from', () => {
+    expect(resolve({ tenantId: 'nope' })).toMatch(
+      /^Option --tenant-id \(or AZURE_TENANT_ID\) must be a GUID/,
+    );
+    expect(resolve({ organization: 'not a domain' })).toMatch(
+      /^Option --organization \(or EXO_ORGANIZATION\) /,
+    );
+  });
+  it("refuses another cloud's authority host, naming --environment", () => {
+    expect(resolve({ authorityHost: 'https://login.microsoftonline.us/' })).toBe(
+      'Option --authority-host (or AZURE_AUTHORITY_HOST) is login.microsoftonline.us, the Entra host of O365USGovGCCHigh and O365USGovDoD, but --environment is O365Default: set --environment to one of those, or leave --authority-host (or AZURE_AUTHORITY_HOST) empty.',
+    );
+    expect(
+      resolveSettings(
+        {
+          tenantId: 'contoso.onmicrosoft.us',
+          clientId: CLIENT,
+          environment: 'O365USGovDoD',
+          authorityHost: 'login.microsoftonline.us',
+        },
+        CLI_FIELD_NAMES,
+      ).authorityHost,
+    ).toBe('login.microsoftonline.us');
   });
 });

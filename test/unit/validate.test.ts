@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { EnvironmentName } from '../../src/core/clouds.js';
 import { InputError } from '../../src/core/errors.js';
 import {
   isDomain,
@@ -7,9 +8,11 @@ import {
   parseBoolean,
   parseClientId,
   parseEnvironment,
+  organizationWarning,
   parseOrganization,
   parseResources,
   parseTenantId,
+  withFallback,
 } from '../../src/core/validate.js';
 
 const GUID = '8C3D2B5E-7A1F-4E6B-9D0C-2F4A6B8E1C3D';
@@ -42,7 +45,25 @@ describe('tenant and client ids', () => {
       /^Input 'client-id' must be the application \(client\) ID/,
     );
     expect(inputError(() => parseClientId('', '--client-id')).message).toMatch(
-      /^Option --client-id is required/,
+      /^Option --client-id is required: the application/,
+    );
+  });
+  it('names the variable a CLI option falls back to, after "is required" and before other errors', () => {
+    const name = withFallback('--tenant-id', 'AZURE_TENANT_ID');
+    const missing = inputError(() => parseTenantId(' ', name));
+    expect(missing.message).toMatch(
+      /^Option --tenant-id is required \(or set AZURE_TENANT_ID\): the directory \(tenant\) ID GUID/,
+    );
+    expect(missing.input).toBe('--tenant-id');
+    expect(
+      inputError(() => parseClientId('', withFallback('--client-id', 'AZURE_CLIENT_ID'))).message,
+    ).toMatch(/^Option --client-id is required \(or set AZURE_CLIENT_ID\): /);
+    expect(inputError(() => parseTenantId('nope', name)).message).toMatch(
+      /^Option --tenant-id \(or AZURE_TENANT_ID\) must be a GUID/,
+    );
+    // The action's messages are unchanged.
+    expect(inputError(() => parseTenantId('', 'tenant-id')).message).toBe(
+      "Input 'tenant-id' is required: the directory (tenant) ID GUID or a domain such as contoso.onmicrosoft.com.",
     );
   });
   it('tells domains from other strings', () => {
@@ -65,6 +86,23 @@ describe('organization', () => {
   });
   it('refuses a GUID, which Connect-ExchangeOnline does not reliably accept', () => {
     expect(inputError(() => parseOrganization(GUID, GUID, 'organization')).message).toMatch(/initial domain/);
+  });
+  it("warns when it is not the tenant's initial domain in its cloud", () => {
+    expect(organizationWarning('contoso.onmicrosoft.com', true, 'O365Default')).toBeUndefined();
+    expect(organizationWarning('Contoso.OnMicrosoft.us', true, 'O365USGovDoD')).toBeUndefined();
+    expect(organizationWarning('contoso.partner.onmschina.cn', false, 'O365China')).toBeUndefined();
+    expect(organizationWarning(undefined, false, 'O365Default')).toBeUndefined();
+    expect(organizationWarning('contoso.com', true, 'O365Default')).toBe(
+      "organization contoso.com is not an initial *.onmicrosoft.com domain: Connect-ExchangeOnline -Organization with an access token expects the tenant's initial domain; set 'organization' to it if connecting fails.",
+    );
+    expect(organizationWarning('contoso.com', false, 'O365Default')).toMatch(
+      /^organization contoso\.com, taken from the tenant ID, is not an initial \*\.onmicrosoft\.com domain: /,
+    );
+    expect(organizationWarning('contoso.onmicrosoft.com', true, 'O365USGovGCCHigh')).toMatch(
+      /is not an initial \*\.onmicrosoft\.us domain/,
+    );
+    // A suffix match needs the dot: notonmicrosoft.com is somebody's custom domain.
+    expect(organizationWarning('notonmicrosoft.com', true, 'O365Default')).toMatch(/is not an initial/);
   });
 });
 
@@ -107,19 +145,43 @@ describe('environment, resources, audience, authority host', () => {
     expect(inputError(() => parseAudience('a b', 'O365Default', 'audience')).input).toBe('audience');
   });
   it('takes a host[:port] for the authority, tolerating https://', () => {
-    expect(parseAuthorityHost('', 'O365USGovDoD', 'authority-host')).toBe('login.microsoftonline.us');
-    expect(parseAuthorityHost('localhost:8443', 'O365Default', 'authority-host')).toBe('localhost:8443');
-    expect(parseAuthorityHost('https://Login.Example.net/', 'O365Default', 'authority-host')).toBe(
-      'login.example.net',
+    const host = (value: string, environment: EnvironmentName = 'O365Default') =>
+      parseAuthorityHost(value, environment, 'authority-host', 'environment');
+    expect(host('', 'O365USGovDoD')).toBe('login.microsoftonline.us');
+    expect(host('localhost:8443')).toBe('localhost:8443');
+    expect(host('https://Login.Example.net/')).toBe('login.example.net');
+    expect(inputError(() => host('http://login.example.net')).message).toMatch(/HTTPS/);
+    expect(inputError(() => host('login.example.net/tenant')).message).toMatch(/without a path/);
+    expect(inputError(() => host('login.example.net:443/tenant')).message).toMatch(/without a path/);
+  });
+  it('drops an explicit default port', () => {
+    expect(parseAuthorityHost('https://login.microsoftonline.com:443/', 'O365Default', 'a', 'e')).toBe(
+      'login.microsoftonline.com',
     );
-    expect(
-      inputError(() => parseAuthorityHost('http://login.example.net', 'O365Default', 'authority-host'))
-        .message,
-    ).toMatch(/HTTPS/);
-    expect(
-      inputError(() => parseAuthorityHost('login.example.net/tenant', 'O365Default', 'authority-host'))
-        .message,
-    ).toMatch(/without a path/);
+    expect(parseAuthorityHost('localhost:443', 'O365Default', 'a', 'e')).toBe('localhost');
+  });
+  it("refuses another cloud's Entra host, and takes hosts the table does not know", () => {
+    const host = (value: string, environment: EnvironmentName) =>
+      parseAuthorityHost(value, environment, 'authority-host', 'environment');
+    const usGov = inputError(() => host('https://login.microsoftonline.us/', 'O365Default'));
+    expect(usGov.input).toBe('authority-host');
+    expect(usGov.message).toBe(
+      "Input 'authority-host' is login.microsoftonline.us, the Entra host of O365USGovGCCHigh and O365USGovDoD, but environment is O365Default: set environment to one of those, or leave authority-host empty.",
+    );
+    expect(inputError(() => host('login.chinacloudapi.cn', 'O365USGovGCCHigh')).message).toMatch(
+      /is login\.chinacloudapi\.cn, the Entra host of O365China, but environment is O365USGovGCCHigh: set environment to O365China, or/,
+    );
+    expect(inputError(() => host('LOGIN.partner.microsoftonline.cn.', 'O365Default')).message).toMatch(
+      /the Entra host of O365China/,
+    );
+    expect(inputError(() => host('login.microsoftonline.com:443', 'O365USGovDoD')).message).toMatch(
+      /is login\.microsoftonline\.com, the Entra host of O365Default, but environment is O365USGovDoD/,
+    );
+    expect(host('login.microsoftonline.us', 'O365USGovDoD')).toBe('login.microsoftonline.us');
+    expect(host('https://login.microsoftonline.us/', 'O365USGovGCCHigh')).toBe('login.microsoftonline.us');
+    expect(host('login.partner.microsoftonline.cn', 'O365China')).toBe('login.partner.microsoftonline.cn');
+    expect(host('login.sovereign.example', 'O365USGovGCCHigh')).toBe('login.sovereign.example');
+    expect(host('localhost:8443', 'O365China')).toBe('localhost:8443');
   });
   it('reads booleans strictly', () => {
     expect(parseBoolean('', 'export-env', false)).toBe(false);
