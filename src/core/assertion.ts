@@ -4,7 +4,8 @@ import { httpsSend, redactUrl, type HttpSend } from './http.js';
 import { expiryOf, decodeJwtClaims } from './jwt.js';
 import {
   isTransientStatus,
-  parseRetryAfter,
+  retryAfterVerdict,
+  timeoutWithin,
   withRetry,
   type RetryClock,
   type RetryPolicy,
@@ -49,13 +50,14 @@ export function gitHubActionsSource(env: NodeJS.ProcessEnv, deps: SourceDeps = {
     );
   }
   const send = deps.send ?? httpsSend;
+  const now = (): number => (deps.clock ?? { now: Date.now }).now();
   return {
     description: 'GitHub Actions OIDC',
     async getToken(audience) {
       const url = new URL(requestUrl);
       url.searchParams.set('audience', audience);
       const response = await withRetry(
-        async () => {
+        async (_attempt, { deadline }) => {
           const res = await send({
             method: 'GET',
             url: url.toString(),
@@ -64,13 +66,13 @@ export function gitHubActionsSource(env: NodeJS.ProcessEnv, deps: SourceDeps = {
               accept: 'application/json',
               'user-agent': 'exo-login',
             },
-            timeoutMs: deps.timeoutMs ?? 10_000,
+            timeoutMs: timeoutWithin(deps.timeoutMs ?? 10_000, deadline, now()),
           });
           if (res.status < 200 || res.status > 299)
             throw new HttpStatusError(redactUrl(url), res.status, res.headers, res.body);
           return res;
         },
-        (error) => classifyHttpFailure(error, (deps.clock ?? { now: Date.now }).now()),
+        (error) => classifyHttpFailure(error, now()),
         {
           ...(deps.policy && { policy: deps.policy }),
           ...(deps.clock && { clock: deps.clock }),
@@ -102,18 +104,23 @@ export function gitHubActionsSource(env: NodeJS.ProcessEnv, deps: SourceDeps = {
 export function classifyHttpFailure(error: unknown, now: number): Verdict {
   if (error instanceof TransportError) return error.transient ? { transient: true } : { transient: false };
   if (error instanceof HttpStatusError && isTransientStatus(error.status)) {
-    const retryAfterMs = parseRetryAfter(error.headers['retry-after'], now);
-    return retryAfterMs === undefined ? { transient: true } : { transient: true, retryAfterMs };
+    return retryAfterVerdict(error.headers, now);
   }
   return { transient: false };
 }
 
 function explainOidcFailure(error: unknown): Error {
   if (error instanceof HttpStatusError) {
-    const hint =
-      error.status === 401 || error.status === 403 ? fixFor('idTokenRequest') : fixFor('throttled');
+    if (isTransientStatus(error.status)) {
+      return new ExoLoginError(
+        `GitHub OIDC token request failed with HTTP ${error.status}, retries included. ${fixFor('throttled')}`,
+        'oidc-request',
+        { cause: error },
+      );
+    }
+    const said = gitHubMessage(error.body);
     return new ExoLoginError(
-      `GitHub OIDC token request failed with HTTP ${error.status}. ${hint}`,
+      `GitHub refused the ID token request (HTTP ${error.status}${said === undefined ? '' : `: ${said}`}). ${TROUBLES.idTokenRequest.cause} ${fixFor('idTokenRequest')}`,
       'oidc-request',
       { cause: error },
     );
@@ -126,6 +133,18 @@ function explainOidcFailure(error: unknown): Error {
     );
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** GitHub's one-line reason from an error body (`{"message": "…"}`), kept short; undefined for anything else. */
+function gitHubMessage(body: string): string | undefined {
+  try {
+    const message = (JSON.parse(body) as { message?: unknown } | null)?.message;
+    if (typeof message !== 'string' || message.trim() === '') return undefined;
+    const line = message.trim().split(/\r?\n/)[0] ?? '';
+    return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A token file that a platform keeps fresh (AZURE_FEDERATED_TOKEN_FILE): read on each use. */

@@ -32,7 +32,32 @@ export function describeInput(input: string): string {
   return `Input '${input}'`;
 }
 
-/** A network-level failure (reset, timeout, DNS, proxy) that never produced an HTTP response. */
+/**
+ * Why a transport failure will fail the same way on a retry: a certificate Node does not trust, a host name DNS
+ * does not know, a peer or URL that does not speak HTTPS, a proxy refusing the tunnel.
+ */
+export type PermanentTransportFailure = 'certificate' | 'no-such-host' | 'not-https' | 'proxy-refused';
+
+// Node and OpenSSL certificate verification codes; nearly all contain CERT (CERT_HAS_EXPIRED,
+// SELF_SIGNED_CERT_IN_CHAIN, ERR_TLS_CERT_ALTNAME_INVALID, ...). These do not.
+const CERTIFICATE_CODES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CRL_SIGNATURE_FAILURE',
+  'CRL_NOT_YET_VALID',
+  'CRL_HAS_EXPIRED',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'HOSTNAME_MISMATCH',
+]);
+
+export function isCertificateCode(code: string): boolean {
+  return code.includes('CERT') || CERTIFICATE_CODES.has(code);
+}
+
+/** A network-level failure (reset, timeout, DNS, TLS, proxy) that never produced an HTTP response. */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
   constructor(
@@ -41,14 +66,38 @@ export class TransportError extends Error {
     readonly errno: string,
     /** The HTTP status with which an HTTPS_PROXY refused the CONNECT tunnel, when that is what failed. */
     readonly proxyStatus?: number,
+    /** The name DNS looked up, when that failed: the URL's host or, behind HTTPS_PROXY, the proxy's. */
+    readonly lookupHost?: string,
   ) {
     super(message);
   }
 
-  /** A proxy refusing the tunnel with a 4xx (407 credentials, 403 policy) answers the same way on a retry. */
-  get transient(): boolean {
+  /** Set when retrying cannot help; resets, timeouts, EAI_AGAIN and refused connections can pass. */
+  get permanent(): PermanentTransportFailure | undefined {
     const status = this.proxyStatus;
-    return status === undefined || status >= 500 || status === 408 || status === 429;
+    // A proxy refusing the tunnel with a 4xx (407 credentials, 403 policy) answers the same way on a retry.
+    if (status !== undefined) {
+      return status >= 500 || status === 408 || status === 429 ? undefined : 'proxy-refused';
+    }
+    if (isCertificateCode(this.errno)) return 'certificate';
+    // ENOTFOUND is an authoritative "no such name"; a resolver that could not answer says EAI_AGAIN.
+    if (this.errno === 'ENOTFOUND') return 'no-such-host';
+    // Our refusal of an http:// URL, or a TLS handshake with a peer that does not speak TLS (wrong port).
+    if (this.errno === 'EPROTO') return 'not-https';
+    return undefined;
+  }
+
+  get transient(): boolean {
+    return this.permanent === undefined;
+  }
+
+  /** host[:port] the request went to. */
+  get host(): string {
+    try {
+      return new URL(this.url).host;
+    } catch {
+      return this.url;
+    }
   }
 }
 

@@ -14,6 +14,8 @@ export interface HttpRequest {
   headers?: Readonly<Record<string, string>>;
   body?: string;
   timeoutMs: number;
+  /** Abandons the exchange (a TransportError with errno ABORT_ERR), e.g. once the caller has failed anyway. */
+  signal?: AbortSignal;
 }
 
 export type HttpSend = (req: HttpRequest) => Promise<HttpResponse>;
@@ -54,6 +56,10 @@ export const httpsSend: HttpSend = (req) =>
       reject(new TransportError(`refusing non-HTTPS URL ${redactUrl(url)}`, redactUrl(url), 'EPROTO'));
       return;
     }
+    if (req.signal?.aborted) {
+      reject(new TransportError(`request abandoned (${redactUrl(url)})`, redactUrl(url), 'ABORT_ERR'));
+      return;
+    }
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
     const outgoing = request(url, { method: req.method, headers, agent }, (res) => {
@@ -65,7 +71,7 @@ export const httpsSend: HttpSend = (req) =>
         fail(err);
       });
       res.on('end', () => {
-        clearTimeout(timer);
+        settle();
         const flat: Record<string, string> = {};
         for (const [name, value] of Object.entries(res.headers)) {
           if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
@@ -80,17 +86,20 @@ export const httpsSend: HttpSend = (req) =>
       if (counted) sentOrFailed();
       counted = false;
     };
-    const fail = (err: Error & { code?: string; statusCode?: number }): void => {
-      clearTimeout(timer);
+    const fail = (err: Error & { code?: string; statusCode?: number; hostname?: unknown }): void => {
+      settle();
       uncount();
       outgoing.destroy();
       const proxyStatus = err.code === 'ERR_PROXY_TUNNEL' ? err.statusCode : undefined;
+      const lookupHost =
+        err.code === 'ENOTFOUND' && typeof err.hostname === 'string' ? err.hostname : undefined;
       reject(
         new TransportError(
           `${redactCredentials(err.message)} (${redactUrl(url)})`,
           redactUrl(url),
           err.code ?? 'EUNKNOWN',
           proxyStatus,
+          lookupHost,
         ),
       );
     };
@@ -99,6 +108,17 @@ export const httpsSend: HttpSend = (req) =>
       err.code = 'ETIMEDOUT';
       fail(err);
     }, req.timeoutMs);
+    const abandon = (): void => {
+      const err: Error & { code?: string } = new Error('request abandoned');
+      err.code = 'ABORT_ERR';
+      fail(err);
+    };
+    req.signal?.addEventListener('abort', abandon, { once: true });
+    // Neither the timer nor the listener may outlive the exchange: the timer would hold the process open.
+    const settle = (): void => {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', abandon);
+    };
     outgoing.on('error', fail);
     outgoing.once('finish', uncount);
     outgoing.end(req.body);

@@ -5,7 +5,14 @@ import { entraCode, explainEntraError, parseEntraError, TRANSIENT_ENTRA_CODES } 
 import { ExoLoginError, HttpStatusError, TransportError, errorMessage } from './errors.js';
 import { httpsSend, requestsSent, type HttpResponse, type HttpSend } from './http.js';
 import { audienceClaim, decodeJwtClaims, expiryOf, rolesClaim, stringClaim } from './jwt.js';
-import { withRetry, type RetryClock, type RetryPolicy, type Verdict } from './retry.js';
+import {
+  retryAfterVerdict,
+  timeoutWithin,
+  withRetry,
+  type RetryClock,
+  type RetryPolicy,
+  type Verdict,
+} from './retry.js';
 import { TROUBLES, fixFor, fixForTransport } from './troubleshooting.js';
 import {
   parseAudience,
@@ -244,7 +251,16 @@ export class ExoLoginSession {
     // the wire, so compiling overlaps the wait for GitHub's answer. The callback below reuses the token.
     const assertion = this.assertion.get();
     const [msal] = await Promise.all([requestsSent().then(loadMsal), assertion]);
-    const minted = await Promise.all(settings.resources.map((request) => this.mintOne(msal, request)));
+    // Once one resource fails the mint fails: stop the others' retries, whose timers would keep the process alive.
+    const giveUp = new AbortController();
+    const minted = await Promise.all(
+      settings.resources.map((request) =>
+        this.mintOne(msal, request, giveUp.signal).catch((error: unknown) => {
+          giveUp.abort();
+          throw error;
+        }),
+      ),
+    );
     const tokens: Partial<Record<ResourceKind, AccessToken>> = {};
     const warnings: string[] = [];
     for (const token of minted) {
@@ -272,19 +288,24 @@ export class ExoLoginSession {
     };
   }
 
-  private async mintOne(msal: Msal, request: ResourceRequest): Promise<AccessToken> {
+  private async mintOne(msal: Msal, request: ResourceRequest, signal: AbortSignal): Promise<AccessToken> {
     const { settings, options } = this;
     const send = options.send ?? httpsSend;
-    const timeoutMs = options.timeoutMs ?? 15_000;
     const authority = `https://${settings.authorityHost}/${settings.tenantId}`;
     let last: { response?: HttpResponse; transport?: TransportError } = {};
+    // The current attempt's end of budget; MSAL's requests go through networkClient, which reads it when sending.
+    let deadline = Infinity;
+    const limits = (): { timeoutMs: number; signal: AbortSignal } => ({
+      timeoutMs: timeoutWithin(options.timeoutMs ?? 15_000, deadline, this.now()),
+      signal,
+    });
 
     // MSAL's network hook: we keep the raw response so failures can be classified and explained with Entra's body.
     const networkClient: INetworkModule = {
       sendGetRequestAsync: <T>(url: string, opts?: { headers?: Record<string, string> }) =>
         this.exchange<T>(
           send,
-          { method: 'GET', url, ...(opts?.headers && { headers: opts.headers }), timeoutMs },
+          { method: 'GET', url, ...(opts?.headers && { headers: opts.headers }), ...limits() },
           (r) => (last = r),
         ),
       sendPostRequestAsync: <T>(url: string, opts?: { headers?: Record<string, string>; body?: string }) =>
@@ -295,7 +316,7 @@ export class ExoLoginSession {
             url,
             ...(opts?.headers && { headers: opts.headers }),
             ...(opts?.body !== undefined && { body: opts.body }),
-            timeoutMs,
+            ...limits(),
           },
           (r) => (last = r),
         ),
@@ -308,15 +329,18 @@ export class ExoLoginSession {
         if (status >= 200 && status < 300) return { transient: false };
         const entra = parseEntraError(body);
         const code = entra && entraCode(entra);
-        if (code !== undefined && TRANSIENT_ENTRA_CODES.has(code)) return { transient: true };
+        // A 400 that means "later" (AADSTS50196): honour Retry-After as for 429/5xx.
+        if (code !== undefined && TRANSIENT_ENTRA_CODES.has(code))
+          return retryAfterVerdict(headers, this.now());
         return classifyHttpFailure(new HttpStatusError(request.resource, status, headers, body), this.now());
       }
       return { transient: false };
     };
 
     const result = await withRetry(
-      async () => {
+      async (_attempt, context) => {
         last = {};
+        deadline = context.deadline;
         // A fresh MSAL instance per attempt: MSAL caches a throttle entry after 429/5xx and would fail the
         // retry without sending it. The assertion callback runs per attempt, so an aged ID token is replaced.
         const app = new msal.ConfidentialClientApplication({
@@ -348,6 +372,7 @@ export class ExoLoginSession {
       {
         ...(options.retryPolicy && { policy: options.retryPolicy }),
         ...(options.clock && { clock: options.clock }),
+        signal,
         onRetry: ({ attempt, delayMs }) =>
           options.onRetry?.(
             `Token request for ${request.resource} attempt ${attempt} failed (${describeLast(last)}); retrying in ${delayMs} ms`,

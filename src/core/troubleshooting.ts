@@ -18,6 +18,13 @@ const FEDERATED_FIX =
   'Add a federated credential to the app registration (Certificates & secrets > Federated credentials > GitHub Actions deploying Azure resources, or `az ad app federated-credential create`) whose issuer, subject and audience equal the values GitHub presented, exactly and case-sensitively. Subjects look like repo:OWNER/REPO:ref:refs/heads/main, repo:OWNER/REPO:environment:NAME or repo:OWNER/REPO:pull_request; repositories created or renamed after 2026-07-15 present immutable subjects such as repo:OWNER@ID/REPO@ID:…. A new credential can take a minute to propagate.';
 
 export const TROUBLES = {
+  invalidInput: {
+    id: 'invalid-input',
+    title: 'An input is invalid',
+    cause:
+      'The message names the input and the forms it accepts. Every input is checked before any request, so nothing was sent.',
+    fix: 'Correct that `with:` value (or library option, or CLI option) to one of the accepted forms.',
+  },
   idTokenPermission: {
     id: 'id-token-permission',
     title: 'No GitHub OIDC token (missing `id-token: write`)',
@@ -28,8 +35,9 @@ export const TROUBLES = {
   idTokenRequest: {
     id: 'id-token-request',
     title: 'GitHub refused the ID token request',
-    cause: 'The OIDC token service answered with an error status.',
-    fix: 'Re-run the job: the request token is only valid while the job runs. If it persists, check https://www.githubstatus.com and that the `audience` input is a plain string.',
+    cause:
+      'The OIDC token service answered 4xx: it did not accept the request token (401, 403) or does not know the URL (404). Retrying gets the same answer, so exo-login does not.',
+    fix: 'Re-run the job: the request token (ACTIONS_ID_TOKEN_REQUEST_TOKEN) is only valid while its job runs and cannot be reused by another job. Do not override ACTIONS_ID_TOKEN_REQUEST_URL or ACTIONS_ID_TOKEN_REQUEST_TOKEN in `env:`, and keep the `audience` input a plain string. If it persists, check https://www.githubstatus.com.',
   },
   federatedCredential: {
     id: 'federated-credential',
@@ -80,8 +88,16 @@ export const TROUBLES = {
   network: {
     id: 'network',
     title: 'Network failure (reset, timeout, DNS)',
-    cause: 'The request never got an HTTP answer after all retries.',
+    cause:
+      'The request never got an HTTP answer: after all retries for resets, timeouts and DNS failures that may pass (EAI_AGAIN); at once for a host name DNS does not know (ENOTFOUND) or a server that does not speak HTTPS (EPROTO), which retrying cannot fix.',
     fix: "Check that the runner reaches the Entra host and that `authority-host`, if set, is right. Behind a proxy, set HTTPS_PROXY (and NO_PROXY for hosts the runner reaches directly) in the job's `env:`; exo-login honours them on Node 24.5 or later, the action's runtime (the CLI and library on older Node connect directly).",
+  },
+  certificate: {
+    id: 'certificate',
+    title: 'TLS certificate not trusted (self-signed, unknown CA, expired, wrong name)',
+    cause:
+      'Node refused the certificate the GitHub OIDC or Entra host presented (SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_GET_ISSUER_CERT_LOCALLY, UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, …). Usually a TLS-inspecting proxy or firewall re-signs traffic with a company CA that Node does not know. A retry gets the same certificate, so exo-login does not retry.',
+    fix: "Save that CA's certificate (PEM) on the runner and set NODE_EXTRA_CA_CERTS to its path in the job's (or step's) `env:`. Node reads it only at start-up, and a JavaScript action's node gets the environment of its step, so an `export` in an earlier `run:` step has no effect (writing it to $GITHUB_ENV does). Do not set NODE_TLS_REJECT_UNAUTHORIZED=0. For an expired certificate or a name mismatch, check `authority-host` and the runner's clock.",
   },
   proxyRefused: {
     id: 'proxy-refused',
@@ -120,7 +136,23 @@ export function fixFor(key: TroubleKey): string {
   return `Fix: ${trouble.fix} (See TROUBLESHOOTING.md#${trouble.id}.)`;
 }
 
-/** The fix for a request that got no HTTP answer: a proxy's refusal has its own. */
+/** What went wrong and the fix, for a request that got no HTTP answer; names the host when that is the problem. */
 export function fixForTransport(error: TransportError): string {
-  return fixFor(error.proxyStatus === undefined ? 'network' : 'proxyRefused');
+  switch (error.permanent) {
+    case 'proxy-refused':
+      return fixFor('proxyRefused');
+    case 'certificate':
+      return `The TLS certificate of ${error.host} is not trusted (${error.errno}). ${fixFor('certificate')}`;
+    case 'no-such-host': {
+      const target = error.host.replace(/:\d+$/, '');
+      const name = error.lookupHost ?? target;
+      const check =
+        name === target ? 'the host name (for Entra, `authority-host`)' : 'the proxy in HTTPS_PROXY';
+      return `No such host: DNS does not know ${name}; check ${check}. ${fixFor('network')}`;
+    }
+    case 'not-https':
+      return `${error.host} must be reached over HTTPS (an https:// URL, a port that speaks TLS). ${fixFor('network')}`;
+    case undefined:
+      return fixFor('network');
+  }
 }

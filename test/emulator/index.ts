@@ -77,12 +77,23 @@ export interface IdTokenConfig {
   signedBy: 'github' | 'foreign' | 'forged';
 }
 
-export type Fault =
-  | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: 'entra' | 'html' | 'empty' }
+/**
+ * A fault for the next matching request. `body` 'github' is GitHub's error shape (`{"message": …}`). `resource`
+ * limits a token-endpoint fault to requests for that resource URL, so concurrent requests for other resources
+ * pass it by.
+ */
+export type Fault = (
+  | {
+      kind: 'status';
+      status: number;
+      retryAfterSeconds?: number;
+      body?: 'entra' | 'github' | 'html' | 'empty';
+    }
   | { kind: 'reset' }
   | { kind: 'hang' }
   | { kind: 'delay'; ms: number }
-  | { kind: 'entraError'; code: 50196 };
+  | { kind: 'entraError'; code: 50196; retryAfterSeconds?: number }
+) & { resource?: string };
 
 export type Endpoint = 'oidc' | 'token' | 'discovery' | 'other';
 
@@ -160,6 +171,8 @@ export interface Emulator {
   /** ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN, NODE_EXTRA_CA_CERTS. */
   readonly env: Record<string, string>;
   readonly requests: RequestRecord[];
+  /** TCP connections accepted, including ones whose TLS handshake failed (they never show in `requests`). */
+  readonly connections: number;
   tenants: TenantConfig[];
   idToken: IdTokenConfig;
   accessTokenLifetimeSeconds: number;
@@ -185,6 +198,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const faults: Record<'oidc' | 'token', Fault[]> = { oidc: [], token: [] };
   const requests: RequestRecord[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   // Not in GitHub's JWKS: signs 'foreign' and 'forged' ID tokens.
   const foreignKey = newSigningKey(`foreign-${randomBytes(4).toString('hex')}`);
   const issued: string[] = [];
@@ -250,6 +264,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     void handle(req, res);
   });
   server.on('connection', (socket: Socket) => {
+    connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -298,7 +313,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.end(text);
     };
     const body = await readBody(req);
+    let resource: string | undefined;
     if (endpoint === 'token') {
+      const scope = new URLSearchParams(body).get('scope');
+      if (scope !== null) record.scope = scope;
+      resource = scope?.replace(/\/\.default$/, '');
       // Noted before any fault, so a retried request shows whether it presented the same ID token and a fault's
       // answer can be matched by its correlation id.
       const jti = decodeJwt(new URLSearchParams(body).get('client_assertion') ?? '')?.claims['jti'];
@@ -309,7 +328,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
 
     if (endpoint === 'oidc' || endpoint === 'token') {
-      const fault = faults[endpoint].shift();
+      const queue = faults[endpoint];
+      const index = queue.findIndex((f) => f.resource === undefined || f.resource === resource);
+      const fault = index === -1 ? undefined : queue.splice(index, 1)[0];
       if (fault) {
         if (fault.kind === 'reset') {
           record.status = -1;
@@ -328,6 +349,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           if (fault.body === 'html')
             return send(fault.status, '<html><body>Service Unavailable</body></html>', headers);
           if (fault.body === 'empty') return send(fault.status, '', headers);
+          if (fault.body === 'github') {
+            return send(fault.status, { message: `Request failed with status ${fault.status}` }, headers);
+          }
           return send(
             fault.status,
             entraErrorBody(
@@ -340,7 +364,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         }
         if (fault.kind === 'entraError') {
           const err = ENTRA.loopDetected();
-          return send(err.status, entraErrorBody(err, record.correlationId ?? randomUUID(), authorityHost));
+          const headers: Record<string, string> =
+            fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
+          return send(
+            err.status,
+            entraErrorBody(err, record.correlationId ?? randomUUID(), authorityHost),
+            headers,
+          );
         }
       }
     }
@@ -491,6 +521,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       NODE_EXTRA_CA_CERTS: ca.caFile,
     },
     requests,
+    get connections() {
+      return connections;
+    },
     get tenants() {
       return state.tenants;
     },
@@ -537,6 +570,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     reset() {
       requests.length = 0;
+      connections = 0;
       faults.oidc.length = 0;
       faults.token.length = 0;
       issued.length = 0;

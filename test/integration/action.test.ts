@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeJwt } from '../emulator/jwt.ts';
 import { DEFAULTS, defaultTenant, GITHUB_ISSUER, type Emulator, type Endpoint } from '../emulator/index.ts';
 import { startProxy, type TestProxy } from '../emulator/proxy.ts';
+import { startUntrustedServer, type UntrustedServer } from '../emulator/untrusted.ts';
 import { useEmulator } from './emulator-fixture.ts';
-import { errorAnnotation, leaks, runAction, type ActionRun } from './runner.ts';
+import { errorAnnotation, leaks, ROOT, runAction, type ActionRun } from './runner.ts';
 
 const current = useEmulator();
 let emulator: Emulator;
@@ -160,6 +163,16 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
     expect(leaks(result, secretsOf(result))).toEqual([]);
   });
 
+  it('documents invalid inputs in the generated troubleshooting sections', () => {
+    for (const file of ['README.md', 'TROUBLESHOOTING.md']) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      const section = text.slice(text.indexOf('<a id="invalid-input"></a>'));
+      expect(section, file).toMatch(/^<a id="invalid-input"><\/a>\n\n#+ An input is invalid\n/);
+      expect(section, file).toContain('names the input and the forms it accepts');
+      expect(section, file).toContain('nothing was sent');
+    }
+  });
+
   it('rejects a missing required input', async () => {
     const result = await run({}, { 'INPUT_CLIENT-ID': undefined });
     expect(result.code).toBe(1);
@@ -307,6 +320,18 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
     expect(leaks(result, secretsOf(result))).toEqual([]);
   });
 
+  it('warns when the organization is not an initial *.onmicrosoft.com domain, and still succeeds', async () => {
+    const result = await run({ organization: 'contoso.com' });
+    expect(result.code, result.stdout).toBe(0);
+    const warnings = [...result.stdout.matchAll(/^::warning::(.*)$/gm)].map((m) => m[1]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^organization contoso\.com is not an initial \*\.onmicrosoft\.com domain/),
+    ]);
+    expect(result.outputs['organization']).toBe('contoso.com');
+    const plain = await run();
+    expect(plain.stdout).not.toMatch(/^::warning::/m);
+  });
+
   it('retries throttling and server errors on both endpoints, honouring Retry-After', async () => {
     emulator.injectFaults('oidc', [{ kind: 'status', status: 503, body: 'html' }, { kind: 'reset' }]);
     emulator.injectFaults('token', [
@@ -387,6 +412,173 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
     const result = await run();
     expect(result.code, result.stdout).toBe(0);
     expect(emulator.counts().token).toBe(2);
+  });
+
+  it('honours Retry-After on AADSTS50196 as on a 429', async () => {
+    // Without Retry-After the first backoff is 250–500 ms.
+    emulator.injectFaults('token', [{ kind: 'entraError', code: 50196, retryAfterSeconds: 1 }]);
+    const result = await run();
+    expect(result.code, result.stdout).toBe(0);
+    const [first, second] = emulator.requests.filter((r) => r.endpoint === 'token');
+    expect((second?.start ?? 0) - (first?.end ?? 0)).toBeGreaterThanOrEqual(900);
+    expect(emulator.counts()).toEqual(requests(1, 2));
+  });
+
+  it('waits for Retry-After on a 429 from GitHub OIDC, then succeeds', async () => {
+    emulator.injectFaults('oidc', [{ kind: 'status', status: 429, retryAfterSeconds: 1, body: 'github' }]);
+    const result = await run();
+    expect(result.code, result.stdout).toBe(0);
+    const [first, second] = emulator.requests.filter((r) => r.endpoint === 'oidc');
+    expect((second?.start ?? 0) - (first?.end ?? 0)).toBeGreaterThanOrEqual(900);
+    expect(result.stdout).toMatch(/GitHub OIDC request attempt 1 failed .*; retrying in \d+ ms/);
+    expect(emulator.counts()).toEqual(requests(2, 1));
+    emulator.verifyAccessToken(result.outputs['access-token'] ?? '');
+    expect(leaks(result, secretsOf(result))).toEqual([]);
+  });
+
+  describe('GitHub refusing the ID token request: no retry, and the fix', () => {
+    it.each([
+      {
+        status: 401,
+        what: 'a request token GitHub does not accept',
+        setup: () => undefined,
+        env: () => ({ ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'expired-request-token' }),
+        said: 'Bad credentials',
+      },
+      {
+        status: 403,
+        what: 'a forbidden request',
+        setup: () => emulator.injectFaults('oidc', [{ kind: 'status', status: 403, body: 'github' }]),
+        env: () => ({}),
+        said: 'Request failed with status 403',
+      },
+      {
+        status: 404,
+        what: 'a request URL GitHub does not know',
+        setup: () => undefined,
+        env: () => ({ ACTIONS_ID_TOKEN_REQUEST_URL: `https://localhost:${emulator.port}/_apis/oidc/gone` }),
+        said: undefined,
+      },
+    ])('HTTP $status for $what', async ({ status, setup, env, said }) => {
+      setup();
+      const result = await run({}, env());
+      expect(result.code).toBe(1);
+      const message = errorAnnotation(result) ?? '';
+      expect(message).toMatch(new RegExp(`^GitHub refused the ID token request \\(HTTP ${status}[):]`));
+      if (said !== undefined) expect(message).toContain(said);
+      expect(message).toContain('Fix: Re-run the job');
+      expect(message).toContain('TROUBLESHOOTING.md#id-token-request');
+      expect(message).not.toMatch(/\n\s+at /);
+      expect(result.stdout).not.toMatch(/retrying in/);
+      // One request to GitHub (the 404 lands on an unknown path), none to Entra.
+      expect(emulator.requests).toHaveLength(1);
+      expect(emulator.requests[0]?.status).toBe(status);
+      expect(emulator.counts().token).toBe(0);
+      expect(leaks(result, secretsOf(result))).toEqual([]);
+    });
+  });
+
+  it("stops the other resources' retries once one fails for good, and ends promptly", async () => {
+    // Exchange is throttled for long (3 s Retry-After each time, 12 s over the attempts); the graph URL names no
+    // service in the tenant (AADSTS500011), which no retry fixes.
+    emulator.injectFaults(
+      'token',
+      Array.from({ length: 5 }, () => ({
+        kind: 'status' as const,
+        status: 503,
+        retryAfterSeconds: 3,
+        resource: 'https://outlook.office365.com',
+      })),
+    );
+    const result = await run({ resources: 'exchange, graph=https://graph.contoso.example' });
+    expect(result.code).toBe(1);
+    const message = errorAnnotation(result) ?? '';
+    expect(message).toMatch(
+      /^Entra ID refused the token request for https:\/\/graph\.contoso\.example .*AADSTS500011: /,
+    );
+    expect(message).toContain('TROUBLESHOOTING.md#resource-not-found');
+    const exchange = emulator.requests.filter((r) => r.scope === 'https://outlook.office365.com/.default');
+    expect(exchange).toHaveLength(1);
+    // Without stopping them, the retries would hold the step open for 12 s.
+    expect(result.durationMs).toBeLessThan(5_000);
+    expect(leaks(result, secretsOf(result))).toEqual([]);
+  });
+});
+
+describe('network failures that a retry cannot fix fail at once, naming the cause and the fix', () => {
+  const servers: UntrustedServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  const noRetry = (result: ActionRun): string => {
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toMatch(/retrying in/);
+    const message = errorAnnotation(result) ?? '';
+    expect(message).not.toMatch(/\n\s+at /);
+    expect(leaks(result, secretsOf(result))).toEqual([]);
+    return message;
+  };
+
+  it('Entra behind a certificate Node does not trust (self-signed, as a TLS-inspecting proxy)', async () => {
+    const untrusted = await startUntrustedServer();
+    servers.push(untrusted);
+    const message = noRetry(await run({ 'authority-host': untrusted.host }));
+    expect(untrusted.connections).toBe(1);
+    expect(untrusted.requests).toBe(0);
+    expect(emulator.counts()).toEqual(requests(1, 0));
+    expect(message).toMatch(
+      new RegExp(
+        `^Cannot reach Entra ID at ${untrusted.host}: self-signed certificate.* The TLS certificate of ${untrusted.host} is not trusted \\(DEPTH_ZERO_SELF_SIGNED_CERT\\)\\. `,
+      ),
+    );
+    expect(message).toContain('NODE_EXTRA_CA_CERTS');
+    expect(message).toContain('TROUBLESHOOTING.md#certificate');
+  });
+
+  it("GitHub OIDC when the runner's node lacks the CA (no NODE_EXTRA_CA_CERTS in the step's environment)", async () => {
+    const message = noRetry(await run({}, { NODE_EXTRA_CA_CERTS: undefined }));
+    // The handshake failed, so the emulator saw a connection and no request.
+    expect(emulator.connections).toBe(1);
+    expect(emulator.counts()).toEqual(requests(0, 0));
+    expect(message).toMatch(
+      new RegExp(
+        `^GitHub OIDC token request failed: self-signed certificate in certificate chain .*The TLS certificate of localhost:${emulator.port} is not trusted \\(SELF_SIGNED_CERT_IN_CHAIN\\)\\. `,
+      ),
+    );
+    expect(message).toContain('NODE_EXTRA_CA_CERTS');
+    expect(message).toContain('TROUBLESHOOTING.md#certificate');
+  });
+
+  it('an Entra host DNS does not know (a mistyped authority-host)', async () => {
+    // .invalid never resolves (RFC 6761).
+    const message = noRetry(await run({ 'authority-host': 'login.microsoftonline.invalid' }));
+    expect(emulator.counts()).toEqual(requests(1, 0));
+    expect(message).toMatch(
+      /^Cannot reach Entra ID at login\.microsoftonline\.invalid: getaddrinfo ENOTFOUND /,
+    );
+    expect(message).toContain(
+      'No such host: DNS does not know login.microsoftonline.invalid; check the host name (for Entra, `authority-host`).',
+    );
+    expect(message).toContain('TROUBLESHOOTING.md#network');
+  });
+
+  it('a plain-HTTP OIDC request URL, refused before anything is sent', async () => {
+    const message = noRetry(
+      await run(
+        {},
+        {
+          ACTIONS_ID_TOKEN_REQUEST_URL: `http://localhost:${emulator.port}/_apis/oidc/token?api-version=2.0`,
+        },
+      ),
+    );
+    expect(emulator.connections).toBe(0);
+    expect(message).toMatch(
+      new RegExp(
+        `^GitHub OIDC token request failed: refusing non-HTTPS URL http://localhost:${emulator.port}/`,
+      ),
+    );
+    expect(message).toContain('must be reached over HTTPS');
+    expect(message).toContain('TROUBLESHOOTING.md#network');
   });
 });
 

@@ -65,3 +65,57 @@ describe('requestsSent', () => {
     expect(await failing).toBeInstanceOf(TransportError);
   });
 });
+
+describe('httpsSend failures', () => {
+  it('abandons a request in flight when its signal aborts, leaving no timer behind', async () => {
+    emulator.injectFaults('oidc', [{ kind: 'delay', ms: 2_000 }]);
+    const giveUp = new AbortController();
+    const started = Date.now();
+    const pending = httpsSend({
+      method: 'GET',
+      url: `${emulator.oidcRequestUrl}&audience=x`,
+      headers: { authorization: `Bearer ${emulator.oidcRequestToken}` },
+      timeoutMs: 5_000,
+      signal: giveUp.signal,
+    }).catch((error: unknown) => error);
+    setTimeout(() => giveUp.abort(), 100);
+    const error = await pending;
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as TransportError).errno).toBe('ABORT_ERR');
+    expect(Date.now() - started).toBeLessThan(1_500);
+    await requestsSent();
+  });
+
+  it('does not send at all once the signal has aborted', async () => {
+    const error = await httpsSend({
+      method: 'GET',
+      url: emulator.oidcRequestUrl,
+      timeoutMs: 5_000,
+      signal: AbortSignal.abort(),
+    }).catch((e: unknown) => e);
+    expect((error as TransportError).errno).toBe('ABORT_ERR');
+    expect(emulator.connections).toBe(0);
+  });
+
+  it('reports a host DNS does not know as permanent, with the name looked up', async () => {
+    const error = await httpsSend({ method: 'GET', url: 'https://login.invalid/t', timeoutMs: 5_000 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({
+      errno: 'ENOTFOUND',
+      lookupHost: 'login.invalid',
+      permanent: 'no-such-host',
+    });
+  });
+
+  it('refuses a plain-HTTP URL without connecting, as permanent', async () => {
+    const error = await httpsSend({
+      method: 'GET',
+      url: `http://localhost:${emulator.port}/`,
+      timeoutMs: 5_000,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ errno: 'EPROTO', permanent: 'not-https' });
+    expect(emulator.connections).toBe(0);
+  });
+});

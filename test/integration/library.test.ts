@@ -12,6 +12,8 @@ import {
   gitHubActionsSource,
   tokenFileSource,
 } from '../../src/index.js';
+import { httpsSend, type HttpRequest } from '../../src/core/http.js';
+import type { RetryClock } from '../../src/core/retry.js';
 import type { Emulator } from '../emulator/index.ts';
 import { useEmulator } from './emulator-fixture.ts';
 
@@ -114,6 +116,62 @@ describe('library', () => {
       new RegExp(`^Cannot reach Entra ID at ${emulator.authorityHost}`),
     );
     expect(emulator.counts().token).toBe(3);
+  });
+
+  it("cuts a late Entra attempt's request timeout to the time left in the retry budget", async () => {
+    // Simulated time: the Retry-After waits pass at once, while requests really go to the emulator.
+    let now = Date.now();
+    const clock: RetryClock = {
+      now: () => now,
+      random: () => 0,
+      sleep: (ms) => {
+        now += ms;
+        return Promise.resolve();
+      },
+    };
+    const sent: HttpRequest[] = [];
+    emulator.injectFaults('token', [
+      { kind: 'status', status: 429, retryAfterSeconds: 12 },
+      { kind: 'status', status: 429, retryAfterSeconds: 12 },
+    ]);
+    const result = await getExchangeOnlineTokens({
+      ...base(),
+      assertion: callbackSource(() => emulator.mintIdToken()),
+      clock,
+      retryPolicy: { maxAttempts: 5, maxElapsedMs: 30_000, baseDelayMs: 10, maxDelayMs: 50 },
+      send: (req) => {
+        sent.push(req);
+        return httpsSend(req);
+      },
+    });
+    emulator.verifyAccessToken(result.tokens.exchange?.token ?? '');
+    // Attempts at 0, 12 and 24 s of a 30 s budget: the last one may wait 6 s, not the full 15 s.
+    expect(sent.map((r) => r.timeoutMs)).toEqual([15_000, 15_000, 6_000]);
+  });
+
+  it("stops the other resources' retries once one fails for good", async () => {
+    emulator.injectFaults(
+      'token',
+      Array.from({ length: 3 }, () => ({
+        kind: 'status' as const,
+        status: 503,
+        retryAfterSeconds: 1,
+        resource: 'https://outlook.office365.com',
+      })),
+    );
+    const retries: string[] = [];
+    const error = await getExchangeOnlineTokens({
+      ...base(),
+      resources: 'exchange, graph=https://graph.contoso.example',
+      assertion: callbackSource(() => emulator.mintIdToken()),
+      retryPolicy: fastRetries,
+      onRetry: (m) => retries.push(m),
+    }).catch((e: unknown) => e);
+    expect((error as ExoLoginError).code).toBe('AADSTS500011');
+    // Past the 1 s Retry-After: a retry that was not stopped would have been sent by now.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const exchange = emulator.requests.filter((r) => r.scope === 'https://outlook.office365.com/.default');
+    expect(exchange).toHaveLength(1);
   });
 
   it('fetches a fresh ID token for a later mint once the cached one has under a minute left', async () => {

@@ -60,3 +60,43 @@ describe('a hanging endpoint', () => {
     expect(emulator.counts()).toEqual({ oidc: policy.maxAttempts, token: 0, discovery: 0, other: 0 });
   });
 });
+
+describe('the retry budget bounds the last attempt too', () => {
+  // A 5 s request timeout inside a 700 ms budget: the attempt must end with the budget.
+  const tight = { maxAttempts: 3, maxElapsedMs: 700, baseDelayMs: 10, maxDelayMs: 50 };
+
+  it('Entra: a hanging attempt ends when the budget does, not after its full timeout', async () => {
+    emulator.injectFaults('token', hangs(tight.maxAttempts));
+    const started = Date.now();
+    const error = await getExchangeOnlineTokens({
+      tenantId: emulator.tenantId,
+      clientId: emulator.clientId,
+      authorityHost: emulator.authorityHost,
+      assertion: gitHubActionsSource(emulator.env),
+      timeoutMs: 5_000,
+      retryPolicy: tight,
+    }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(error).toBeInstanceOf(ExoLoginError);
+    expect((error as ExoLoginError).message).toMatch(
+      new RegExp(`^Cannot reach Entra ID at ${emulator.authorityHost}: no response within \\d+ ms`),
+    );
+    expect(emulator.counts().token).toBe(1);
+  });
+
+  it('GitHub OIDC: the same', async () => {
+    emulator.injectFaults('oidc', hangs(tight.maxAttempts));
+    const started = Date.now();
+    const error = await getExchangeOnlineTokens({
+      tenantId: emulator.tenantId,
+      clientId: emulator.clientId,
+      authorityHost: emulator.authorityHost,
+      assertion: gitHubActionsSource(emulator.env, { timeoutMs: 5_000, policy: tight }),
+    }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect((error as ExoLoginError).message).toMatch(
+      /^GitHub OIDC token request failed: no response within \d+ ms/,
+    );
+    expect(emulator.counts()).toEqual({ oidc: 1, token: 0, discovery: 0, other: 0 });
+  });
+});

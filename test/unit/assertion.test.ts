@@ -10,6 +10,8 @@ import {
   type FederatedTokenSource,
 } from '../../src/core/assertion.js';
 import { ExoLoginError } from '../../src/core/errors.js';
+import type { HttpRequest, HttpResponse } from '../../src/core/http.js';
+import type { RetryClock } from '../../src/core/retry.js';
 
 function jwt(exp: number, n = 0): string {
   const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -75,5 +77,56 @@ describe('sources', () => {
     await expect(envVarSource('GITLAB_OIDC', { GITLAB_OIDC: 'secret' }).getToken('a')).rejects.toThrow(
       /does not hold a JWT/,
     );
+  });
+});
+
+describe('GitHub Actions OIDC source', () => {
+  const env = {
+    ACTIONS_ID_TOKEN_REQUEST_URL: 'https://pipelines.example/_apis/oidc/token?api-version=2.0',
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token',
+  };
+  const ok = (): HttpResponse => ({ status: 200, headers: {}, body: JSON.stringify({ value: jwt(9e9) }) });
+  const status = (code: number, headers: Record<string, string> = {}, body = ''): HttpResponse => ({
+    status: code,
+    headers,
+    body,
+  });
+  /** A source whose GitHub answers `answers` in order (then succeeds); time moves only when it sleeps. */
+  const source = (answers: HttpResponse[]) => {
+    let now = 1_000_000;
+    const clock: RetryClock = {
+      now: () => now,
+      random: () => 0,
+      sleep: (ms) => {
+        now += ms;
+        return Promise.resolve();
+      },
+    };
+    const requests: HttpRequest[] = [];
+    const send = (req: HttpRequest): Promise<HttpResponse> => {
+      requests.push(req);
+      return Promise.resolve(answers.shift() ?? ok());
+    };
+    const policy = { maxAttempts: 5, maxElapsedMs: 30_000, baseDelayMs: 100, maxDelayMs: 1_000 };
+    return { requests, source: gitHubActionsSource(env, { send, clock, policy }) };
+  };
+
+  it("cuts a late attempt's request timeout to the time left in the retry budget", async () => {
+    const throttled = () => status(429, { 'retry-after': '12' });
+    const fake = source([throttled(), throttled(), ok()]);
+    await fake.source.getToken('api://AzureADTokenExchange');
+    // Attempts at 0, 12 and 24 s of a 30 s budget: the last one gets 6 s, not the full 10 s.
+    expect(fake.requests.map((r) => r.timeoutMs)).toEqual([10_000, 10_000, 6_000]);
+  });
+
+  it.each([401, 403, 404])('does not retry HTTP %i and explains it as a refusal', async (code) => {
+    const fake = source([status(code, {}, JSON.stringify({ message: 'Bad credentials' }))]);
+    const error = await fake.source.getToken('aud').catch((e: unknown) => e);
+    expect(fake.requests).toHaveLength(1);
+    expect(error).toBeInstanceOf(ExoLoginError);
+    expect((error as ExoLoginError).message).toMatch(
+      new RegExp(`^GitHub refused the ID token request \\(HTTP ${code}: Bad credentials\\)\\. `),
+    );
+    expect((error as ExoLoginError).message).toContain('TROUBLESHOOTING.md#id-token-request');
   });
 });

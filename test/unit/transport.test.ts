@@ -42,4 +42,61 @@ describe('transport failures', () => {
     expect(fixForTransport(failure(407))).toContain('TROUBLESHOOTING.md#proxy-refused');
     expect(fixForTransport(failure())).toContain('TROUBLESHOOTING.md#network');
   });
+
+  const failed = (
+    errno: string,
+    url = 'https://login.example:8443/t/oauth2/v2.0/token',
+    lookupHost?: string,
+  ) => new TransportError('x', url, errno, undefined, lookupHost);
+
+  it.each([
+    // Certificates: the same certificate comes back on every retry.
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', false],
+    ['SELF_SIGNED_CERT_IN_CHAIN', false],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', false],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', false],
+    ['CERT_HAS_EXPIRED', false],
+    ['CERT_NOT_YET_VALID', false],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', false],
+    ['HOSTNAME_MISMATCH', false],
+    // No such host, and a URL or peer that does not speak HTTPS.
+    ['ENOTFOUND', false],
+    ['EPROTO', false],
+    // Everything that can pass.
+    ['EAI_AGAIN', true],
+    ['ECONNRESET', true],
+    ['ETIMEDOUT', true],
+    ['ECONNREFUSED', true],
+    ['EPIPE', true],
+    ['ENETUNREACH', true],
+    ['EHOSTUNREACH', true],
+    ['EUNKNOWN', true],
+  ])('%s is transient: %s', (errno, transient) => {
+    expect(failed(errno).transient).toBe(transient);
+    expect(classifyHttpFailure(failed(errno), 0)).toEqual({ transient });
+  });
+
+  it('names the host and the certificate fix for a certificate failure', () => {
+    const fix = fixForTransport(failed('SELF_SIGNED_CERT_IN_CHAIN'));
+    expect(fix).toMatch(
+      /^The TLS certificate of login\.example:8443 is not trusted \(SELF_SIGNED_CERT_IN_CHAIN\)\. Fix: /,
+    );
+    expect(fix).toContain('NODE_EXTRA_CA_CERTS');
+    expect(fix).toContain('TROUBLESHOOTING.md#certificate');
+  });
+
+  it('names the host DNS does not know, and tells a mistyped host from a mistyped proxy', () => {
+    expect(fixForTransport(failed('ENOTFOUND', 'https://login.example/t', 'login.example'))).toMatch(
+      /^No such host: DNS does not know login\.example; check the host name \(for Entra, `authority-host`\)\. Fix: .*TROUBLESHOOTING\.md#network/,
+    );
+    // Without the looked-up name (another transport), the URL's host is the one named.
+    expect(fixForTransport(failed('ENOTFOUND'))).toMatch(/^No such host: DNS does not know login\.example;/);
+    expect(fixForTransport(failed('ENOTFOUND', 'https://login.example/t', 'proxy.corp'))).toMatch(
+      /^No such host: DNS does not know proxy\.corp; check the proxy in HTTPS_PROXY\./,
+    );
+  });
+
+  it('points a transient failure at the network fix alone', () => {
+    expect(fixForTransport(failed('ECONNRESET'))).toMatch(/^Fix: .*TROUBLESHOOTING\.md#network\.\)$/);
+  });
 });
