@@ -14,7 +14,11 @@ export async function withCancellation<T>(work: (signal: AbortSignal) => Promise
   try {
     return await work(controller.signal);
   } finally {
-    process.removeListener('SIGINT', cancel);
-    process.removeListener('SIGTERM', cancel);
+    // Once cancelled, stay subscribed: a further signal while the results are reported would otherwise kill us
+    // before the summary and outputs are written. Listeners do not keep the process alive.
+    if (!controller.signal.aborted) {
+      process.removeListener('SIGINT', cancel);
+      process.removeListener('SIGTERM', cancel);
+    }
   }
 }

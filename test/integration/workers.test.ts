@@ -256,9 +256,7 @@ describe('parallel workers', () => {
               void events(ws.log).then((list) => {
                 if (list.filter((e) => e.event === 'start').length === 2) {
                   clearInterval(timer);
-                  // Twice, as an impatient Ctrl-C does: the second must not kill the action and orphan workers.
                   child.kill(signal);
-                  setTimeout(() => child.kill(signal), 50);
                 }
               });
             }, 50);
@@ -282,6 +280,35 @@ describe('parallel workers', () => {
       expect(run.runnerTempEntries.filter((f) => f.startsWith('exo-login-'))).toEqual([]);
     },
   );
+
+  it('a second signal while stubborn workers are being stopped does not kill the action', async () => {
+    // The worker ignores SIGTERM, so stopping it takes the 5 s grace period; an impatient second Ctrl-C lands in it.
+    const ws = await workspace({
+      'stubborn.sh': 'trap \'\' TERM\necho $$ >> "$EXO_STANDIN_LOG.pids"\nsleep 1000\n',
+    });
+    const pidsFile = `${ws.log}.pids`;
+    const run = await runIn(
+      ws,
+      { scripts: 'stubborn.sh' },
+      {
+        onSpawn: (child) => {
+          const timer = setInterval(() => {
+            if (!existsSync(pidsFile)) return;
+            clearInterval(timer);
+            child.kill('SIGINT');
+            setTimeout(() => child.kill('SIGINT'), 300);
+            setTimeout(() => child.kill('SIGTERM'), 600);
+          }, 50);
+        },
+      },
+    );
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(1);
+    expect(results(run).map((r) => [r.name, r.result])).toEqual([['stubborn.sh', 'cancelled']]);
+    const pids = (await readFile(pidsFile, 'utf8')).split(/\s+/).filter(Boolean).map(Number);
+    expect(pids).toHaveLength(1);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
 
   it('runs only its shard, and lists every shard', async () => {
     const files = Object.fromEntries(
