@@ -15,7 +15,7 @@ import {
   type WorkerPlan,
 } from '../workers/index.js';
 import { withCancellation } from '../workers/signals.js';
-import { EXIT, type CliArgs } from './args.js';
+import { CLI_FIELD_NAMES, EXIT, type CliArgs } from './args.js';
 import type { CliIo } from './main.js';
 
 export interface RunSettings {
@@ -63,8 +63,8 @@ export function planRun(
     names: {
       scripts: 'SCRIPT',
       workingDirectory: '--working-directory',
-      organization: '--organization',
-      resources: '--resource',
+      organization: CLI_FIELD_NAMES.organization,
+      resources: CLI_FIELD_NAMES.resources,
     },
   });
 }

@@ -232,7 +232,7 @@ describe('exo-login CLI', () => {
       [
         ['run', '--working-directory', dir, '--tenant-id', emulator.tenantId, 'a.ps1'],
         {},
-        /Option --organization is needed for PowerShell workers/,
+        /Option --organization \(or EXO_ORGANIZATION\) is needed for PowerShell workers/,
       ],
     ];
     for (const [argv, env, pattern] of cases) {
