@@ -71,8 +71,9 @@ function troubleshootingDoc(): string {
     '',
     '# Troubleshooting exo-login',
     '',
-    'Every failure exo-login reports ends with a link to one of these sections. Entra errors also carry a',
-    'Correlation ID: quote it if you open a support case with Microsoft.',
+    'A failure to get a token ends with a link to one of these sections; an invalid input names the',
+    'input and its accepted forms instead. Entra errors also carry a Correlation ID: quote it if you open a',
+    'support case with Microsoft.',
     '',
     troubleshootingSections('##'),
   ].join('\n');
