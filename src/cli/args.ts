@@ -68,6 +68,8 @@ const FALLBACK_VARIABLES = {
   tenantId: 'AZURE_TENANT_ID',
   clientId: 'AZURE_CLIENT_ID',
   organization: 'EXO_ORGANIZATION',
+  // Not a workload-identity variable (there is none for the cloud): the name export-env gives it in Actions.
+  environment: 'EXO_ENVIRONMENT',
   authorityHost: 'AZURE_AUTHORITY_HOST',
 } as const;
 
@@ -174,7 +176,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     tenantId: values['tenant-id'] ?? env[FALLBACK_VARIABLES.tenantId] ?? '',
     clientId: values['client-id'] ?? env[FALLBACK_VARIABLES.clientId] ?? '',
     organization: values.organization ?? env[FALLBACK_VARIABLES.organization] ?? '',
-    environment: values.environment ?? '',
+    environment: values.environment ?? env[FALLBACK_VARIABLES.environment] ?? '',
     resources: (values.resource ?? []).join(','),
     audience: values.audience ?? '',
     authorityHost: values['authority-host'] ?? env[FALLBACK_VARIABLES.authorityHost] ?? '',
@@ -208,7 +210,7 @@ function asCommand(value: string | undefined): Command | undefined {
 export const CLI_FIELD_NAMES = {
   tenantId: withFallback('--tenant-id', FALLBACK_VARIABLES.tenantId),
   clientId: withFallback('--client-id', FALLBACK_VARIABLES.clientId),
-  environment: '--environment',
+  environment: withFallback('--environment', FALLBACK_VARIABLES.environment),
   organization: withFallback('--organization', FALLBACK_VARIABLES.organization),
   resources: '--resource',
   audience: '--audience',

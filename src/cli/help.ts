@@ -5,7 +5,7 @@ const SHARED = `Settings (flags win over the environment):
   --tenant-id ID          tenant GUID or domain                      [AZURE_TENANT_ID]
   --client-id ID          app registration / managed identity GUID   [AZURE_CLIENT_ID]
   --organization DOMAIN   *.onmicrosoft.com domain for -Organization [EXO_ORGANIZATION]
-  --environment NAME      ${ENVIRONMENT_NAMES.join(' | ')} (default O365Default)
+  --environment NAME      ${ENVIRONMENT_NAMES.join(' | ')} (default O365Default) [EXO_ENVIRONMENT]
   --resource KIND         exchange | compliance | graph, repeatable; KIND=https://url overrides (default exchange)
   --audience AUD          federated token audience (default: the cloud's, api://AzureADTokenExchange)
   --authority-host HOST   Entra host[:port]                          [AZURE_AUTHORITY_HOST]

@@ -181,7 +181,7 @@ describe('exo-login CLI', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(
-      /Option --authority-host \(or AZURE_AUTHORITY_HOST\) is login\.microsoftonline\.us, the Entra host of O365USGovGCCHigh and O365USGovDoD, but --environment is O365Default: set --environment to one of those/,
+      /Option --authority-host \(or AZURE_AUTHORITY_HOST\) is login\.microsoftonline\.us, the Entra host of O365USGovGCCHigh and O365USGovDoD, but --environment \(or EXO_ENVIRONMENT\) is O365Default: set --environment \(or EXO_ENVIRONMENT\) to one of those/,
     );
     expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
   });

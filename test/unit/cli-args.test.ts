@@ -97,7 +97,7 @@ describe('settings errors name the option and the variable it falls back to', ()
   });
   it("refuses another cloud's authority host, naming --environment", () => {
     expect(resolve({ authorityHost: 'https://login.microsoftonline.us/' })).toBe(
-      'Option --authority-host (or AZURE_AUTHORITY_HOST) is login.microsoftonline.us, the Entra host of O365USGovGCCHigh and O365USGovDoD, but --environment is O365Default: set --environment to one of those, or leave --authority-host (or AZURE_AUTHORITY_HOST) empty.',
+      'Option --authority-host (or AZURE_AUTHORITY_HOST) is login.microsoftonline.us, the Entra host of O365USGovGCCHigh and O365USGovDoD, but --environment (or EXO_ENVIRONMENT) is O365Default: set --environment (or EXO_ENVIRONMENT) to one of those, or leave --authority-host (or AZURE_AUTHORITY_HOST) empty.',
     );
     expect(
       resolveSettings(
@@ -110,5 +110,13 @@ describe('settings errors name the option and the variable it falls back to', ()
         CLI_FIELD_NAMES,
       ).authorityHost,
     ).toBe('login.microsoftonline.us');
+  });
+  it('takes the environment from EXO_ENVIRONMENT, the flag first', () => {
+    const env = {
+      EXO_ENVIRONMENT: 'O365USGovGCCHigh',
+      AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
+    };
+    expect(parseCli(['whoami'], env).environment).toBe('O365USGovGCCHigh');
+    expect(parseCli(['whoami', '--environment', 'O365USGovDoD'], env).environment).toBe('O365USGovDoD');
   });
 });
