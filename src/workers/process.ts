@@ -141,6 +141,11 @@ export function runProcess(
     killGraceMs: number;
     maxOutputBytes: number;
     redact: LineRedactor;
+    /**
+     * `NAME=value` that is in `env` and unique to this worker: every process it starts inherits it, so a stop
+     * finds the ones that left the group and were reparented (see markedProcesses).
+     */
+    marker?: string | undefined;
   },
 ): Promise<ProcessOutcome> {
   return new Promise((resolve) => {
@@ -165,20 +170,31 @@ export function runProcess(
     const escaped = new Set<number>();
     const killTree = (pid: number, signal: NodeJS.Signals): void => {
       for (const p of descendantsOf(pid)) escaped.add(p);
+      if (options.marker !== undefined) for (const p of markedProcesses(options.marker)) escaped.add(p);
       signalGroup(pid, signal);
       for (const p of escaped) signalProcess(p, signal);
     };
     const stop = (reason: 'timeout' | 'cancel'): void => {
       if (stoppedBy || child.pid === undefined) return;
       stoppedBy = reason;
+      // Last resort, a grace period after the hard kill: a process we could not find (taskkill cannot walk
+      // from a leader that already exited) may still hold our pipes, and 'close' would wait for it for ever.
+      const letGo = (): void => {
+        killTimer = setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, options.killGraceMs);
+      };
       if (process.platform === 'win32') {
         // No process groups: taskkill walks the tree by parent id.
         execFile('taskkill', ['/pid', String(child.pid), '/T', '/F'], () => undefined);
+        letGo();
         return;
       }
       killTree(child.pid, 'SIGTERM');
       killTimer = setTimeout(() => {
         if (child.pid !== undefined) killTree(child.pid, 'SIGKILL');
+        letGo();
       }, options.killGraceMs);
     };
     const timer = setTimeout(() => {
@@ -275,6 +291,38 @@ export function descendantsOf(pid: number): number[] {
       found.push(c);
       queue.push(c);
     }
+  }
+  return found;
+}
+
+/**
+ * Live processes whose environment holds `entry` exactly (`NAME=value`), or an entry starting with it when it ends
+ * in '/'. Environment variables survive setsid, double forks and reparenting, so this finds what the process
+ * group and the parent chain lose (Jenkins tracks build processes the same way). Linux /proc; other users'
+ * processes cannot be read and are skipped; empty where there is no /proc.
+ */
+export function markedProcesses(entry: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const needle = Buffer.from(`\0${entry}`);
+  const prefix = entry.endsWith('/');
+  const found: number[] = [];
+  for (const name of entries) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    let environ: Buffer;
+    try {
+      environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${name}/environ`)]);
+    } catch {
+      continue; // exited, or not ours
+    }
+    const at = environ.indexOf(needle);
+    if (at === -1) continue;
+    const end = at + needle.length;
+    if (prefix || end === environ.length || environ[end] === 0) found.push(Number(name));
   }
   return found;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative } from 'node:path';
 import { ACTIONS_ID_TOKEN_REQUEST_TOKEN, ACTIONS_ID_TOKEN_REQUEST_URL } from '../core/assertion.js';
@@ -6,7 +7,7 @@ import type { ExoTokens } from '../core/token.js';
 import { EnvVar, tokenVariables } from '../core/variables.js';
 import { findErrorLocations } from './annotations.js';
 import { interpreterFor, RUNNABLE_EXTENSIONS } from './interpreters.js';
-import { runProcess, type DroppedOutput, type ProcessOutcome } from './process.js';
+import { markedProcesses, runProcess, type DroppedOutput, type ProcessOutcome } from './process.js';
 import type { RunWorkersOptions, WorkerRow, WorkerRun, WorkerSpec } from './types.js';
 import { powershellWrapper } from './wrapper.js';
 
@@ -30,16 +31,20 @@ export function workerEnvironment(
 
 /**
  * The parent's variables a worker may see, as a plain object. Token variables are left out too: an earlier step's
- * `export-env` may have left stale ones, and a worker must see only the tokens minted for it.
+ * `export-env` may have left stale ones, and a worker must see only the tokens minted for it; so is a worker id
+ * (exo-login run inside a worker gets its own).
  */
 function inheritedEnvironment(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(parent))
-    if (!WITHHELD_VARIABLES.includes(key) && !TOKEN_VARIABLE_NAMES.has(key)) env[key] = value;
+    if (!WITHHELD_VARIABLES.includes(key) && !NOT_INHERITED.has(key)) env[key] = value;
   return env;
 }
 
-const TOKEN_VARIABLE_NAMES: ReadonlySet<string> = new Set(Object.values(EnvVar));
+/** Carries `<run id>/<worker number>` into each worker's environment, and so into every process it starts. */
+const WORKER_ID = 'EXO_WORKER_ID';
+
+const NOT_INHERITED: ReadonlySet<string> = new Set([...Object.values(EnvVar), WORKER_ID]);
 
 function withTokens(inherited: NodeJS.ProcessEnv, tokens: ExoTokens, worker: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...inherited };
@@ -130,6 +135,8 @@ async function runAll(
   }));
   // Read once: enumerating process.env goes through the C library for every variable, per worker it adds up.
   const inherited = inheritedEnvironment(options.env);
+  // Marks every process of this run's workers (see markedProcesses): random, so runs never match each other.
+  const runId = randomUUID();
   /** Set when tokens fresh from Entra still expire before a worker's timeout ends. */
   let tokensTooShort: string | undefined;
   const reached = new Set<number>();
@@ -238,12 +245,13 @@ async function runAll(
     try {
       outcome = await runProcess(plan.command, args, {
         cwd: options.cwd,
-        env: withTokens(inherited, tokens, worker.name),
+        env: { ...withTokens(inherited, tokens, worker.name), [WORKER_ID]: `${runId}/${index + 1}` },
         timeoutMs: options.timeoutMs,
         signal: stopAll.signal,
         killGraceMs: options.killGraceMs ?? 5_000,
         maxOutputBytes: options.maxOutputBytes,
         redact: (line, cutAtFront) => redact(line, secrets, cutAtFront),
+        marker: `${WORKER_ID}=${runId}/${index + 1}`,
       });
     } finally {
       if (wrapperFile) await rm(wrapperFile, { force: true });
@@ -307,6 +315,15 @@ async function runAll(
     );
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
+    // Whatever a worker left running, even after leaving its process group and parent (a setsid'd daemon of a
+    // worker that exited normally), ends with the run: no orphans.
+    for (const pid of markedProcesses(`${WORKER_ID}=${runId}/`)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   }
   rows.forEach((row, index) => {
     if (!reached.has(index)) row.result = options.signal?.aborted ? 'cancelled' : 'skipped';

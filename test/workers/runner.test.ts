@@ -358,6 +358,58 @@ describe('faults', () => {
     for (const pid of pids) expect(alive(pid)).toBe(false);
   });
 
+  it('a timeout also ends an orphan that left the group and its parent, found by the worker id it inherited', async () => {
+    // The subshell exits at once, so the sleep is reparented before the timeout: neither in the group nor a
+    // descendant, and it holds stdout open. EXO_WORKER_ID in its environment gives it away.
+    const s = await setup({
+      'orphan.sh': '(setsid sh -c \'echo $$ >> "$PIDS"; exec sleep 1000\' &)\nsleep 1000\n',
+    });
+    const run = await s.run({ timeoutMs: 500, killGraceMs: 200 });
+    const pids = await shellPids(s);
+    try {
+      expect(run.rows[0]?.result).toBe('timeout');
+      expect(pids).toHaveLength(1);
+      for (const pid of pids) expect(alive(pid)).toBe(false);
+    } finally {
+      for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it('does not wait for ever on an orphan it cannot find that still holds the output pipe', async () => {
+    // As above, but the orphan also dropped EXO_WORKER_ID: the runner lets go of the pipes a grace period after
+    // the hard kill instead of waiting for 'close'.
+    const s = await setup({
+      'hidden.sh':
+        '(env -u EXO_WORKER_ID setsid sh -c \'echo $$ >> "$PIDS"; exec sleep 1000\' &)\nsleep 1000\n',
+    });
+    const started = Date.now();
+    const run = await s.run({ timeoutMs: 500, killGraceMs: 200 });
+    const pids = await shellPids(s);
+    try {
+      expect(run.rows[0]?.result).toBe('timeout');
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it('ends a daemon a worker left behind when it exited normally, once the run ends', async () => {
+    const s = await setup({
+      'daemon.sh':
+        '(setsid sh -c \'echo $$ >> "$PIDS"; exec sleep 1000\' </dev/null >/dev/null 2>&1 &)\n' +
+        'while [ ! -s "$PIDS" ]; do sleep 0.05; done\nexit 0\n',
+    });
+    const run = await s.run();
+    const pids = await shellPids(s);
+    try {
+      expect(run.rows[0]?.result).toBe('success');
+      expect(pids).toHaveLength(1);
+      for (const pid of pids) expect(alive(pid)).toBe(false);
+    } finally {
+      for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
   it('escalates to SIGKILL when a worker ignores SIGTERM', async () => {
     const s = await setup({ 'stubborn.sh': `trap '' TERM\n${HANG_SH}` });
     const run = await s.run({ timeoutMs: 500, killGraceMs: 200 });
