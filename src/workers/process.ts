@@ -166,34 +166,59 @@ export function runProcess(
     child.stderr.setEncoding('utf8').on('data', collect('stderr'));
 
     let killTimer: NodeJS.Timeout | undefined;
-    // Descendants that left the worker's process group (setsid, daemonising tools), found when it is stopped.
-    const escaped = new Set<number>();
-    const killTree = (pid: number, signal: NodeJS.Signals): void => {
-      for (const p of descendantsOf(pid)) escaped.add(p);
-      if (options.marker !== undefined) for (const p of markedProcesses(options.marker)) escaped.add(p);
-      signalGroup(pid, signal);
-      for (const p of escaped) signalProcess(p, signal);
+    let lingerTimer: NodeJS.Timeout | undefined;
+    /**
+     * Processes of this worker outside its group (setsid, daemons), with their start time: a pid is signalled
+     * only while it still belongs to the process we found, never after the system gave it to another.
+     */
+    const escaped = new Map<number, string>();
+    const remember = (pids: readonly number[]): void => {
+      for (const p of pids) {
+        const started = escaped.has(p) ? undefined : startTimeOf(p);
+        if (started !== undefined) escaped.set(p, started); // undefined: already gone
+      }
     };
+    const signalEscaped = (signal: NodeJS.Signals): void => {
+      for (const [p, started] of escaped) if (startTimeOf(p) === started) signalProcess(p, signal);
+    };
+    // Once the leader has exited its pid, and an empty group's id, may be reused: only the marker is safe then.
+    const leaderGone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+    const killTree = (signal: NodeJS.Signals): void => {
+      const pid = child.pid;
+      if (pid !== undefined && !leaderGone()) remember(descendantsOf(pid));
+      if (options.marker !== undefined) remember(markedProcesses(options.marker));
+      if (pid !== undefined && !leaderGone()) signalGroup(pid, signal);
+      signalEscaped(signal);
+    };
+    // Last resort, a grace period after the hard kill: a process nothing could find (or taskkill missed) may
+    // still hold our pipes, and 'close' would wait for it for ever.
+    const letGo = (): void => {
+      clearTimeout(killTimer);
+      killTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, options.killGraceMs);
+    };
+    let lingering = false;
     const stop = (reason: 'timeout' | 'cancel'): void => {
-      if (stoppedBy || child.pid === undefined) return;
+      if (stoppedBy || lingering || child.pid === undefined) return;
+      if (leaderGone()) {
+        // It exited on its own; what it left holds the pipes. End that; the result stays the exit code's.
+        lingering = true;
+        killTree('SIGKILL');
+        letGo();
+        return;
+      }
       stoppedBy = reason;
-      // Last resort, a grace period after the hard kill: a process we could not find (taskkill cannot walk
-      // from a leader that already exited) may still hold our pipes, and 'close' would wait for it for ever.
-      const letGo = (): void => {
-        killTimer = setTimeout(() => {
-          child.stdout.destroy();
-          child.stderr.destroy();
-        }, options.killGraceMs);
-      };
       if (process.platform === 'win32') {
         // No process groups: taskkill walks the tree by parent id.
         execFile('taskkill', ['/pid', String(child.pid), '/T', '/F'], () => undefined);
         letGo();
         return;
       }
-      killTree(child.pid, 'SIGTERM');
+      killTree('SIGTERM');
       killTimer = setTimeout(() => {
-        if (child.pid !== undefined) killTree(child.pid, 'SIGKILL');
+        killTree('SIGKILL');
         letGo();
       }, options.killGraceMs);
     };
@@ -209,9 +234,15 @@ export function runProcess(
     /** Whether the group still had members when the leader exited. */
     let groupLeft = true;
     // Once the leader has exited, anything left in its group is an orphan (a background job, a helper that
-    // kept our pipes open): end it now, or 'close' would wait for it until the timeout.
+    // kept our pipes open): end it now, or 'close' would wait for it until the timeout. The pipes normally close
+    // with it; if they do not within a moment, a process outside the group holds them: end it by its marker.
     child.on('exit', () => {
       if (child.pid !== undefined) groupLeft = signalGroup(child.pid, 'SIGKILL');
+      lingerTimer = setTimeout(() => {
+        lingering = true;
+        killTree('SIGKILL');
+        letGo();
+      }, LINGER_MS);
     });
 
     let settled = false;
@@ -234,8 +265,9 @@ export function runProcess(
       // escaped descendants, which the grace period would have killed had the leader not exited first.
       // An empty group cannot gain members, and its id may since belong to someone else: only if it was not empty.
       if (child.pid !== undefined && groupLeft) signalGroup(child.pid, 'SIGKILL');
-      for (const p of escaped) signalProcess(p, 'SIGKILL');
-      if (killTimer) clearTimeout(killTimer);
+      signalEscaped('SIGKILL');
+      clearTimeout(killTimer);
+      clearTimeout(lingerTimer);
       resolve({
         exitCode,
         signal,
@@ -245,6 +277,20 @@ export function runProcess(
       });
     });
   });
+}
+
+/** How long the pipes may stay open after the leader exited before exo-login looks for who holds them. */
+const LINGER_MS = 200;
+
+/** The kernel's start time of `pid` (field 22 of /proc/<pid>/stat): tells a process from a later one with its pid. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "pid (comm) ", the fields run from state (3); starttime is field 22.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }
 
 /** False when the group no longer exists. */

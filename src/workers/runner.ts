@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative } from 'node:path';
 import { ACTIONS_ID_TOKEN_REQUEST_TOKEN, ACTIONS_ID_TOKEN_REQUEST_URL } from '../core/assertion.js';
-import { errorMessage, InputError } from '../core/errors.js';
+import { errorMessage, ExoLoginError, InputError } from '../core/errors.js';
 import type { ExoTokens } from '../core/token.js';
 import { EnvVar, tokenVariables } from '../core/variables.js';
 import { findErrorLocations } from './annotations.js';
@@ -205,6 +205,8 @@ async function runAll(
     try {
       tokens = await options.getTokens(minValidUntil);
     } catch (error) {
+      // The session's own verdict that fresh tokens fall short: as below, later workers need not ask again.
+      if (error instanceof ExoLoginError && error.code === 'token-lifetime') tokensTooShort = error.message;
       fail(errorMessage(error));
       return;
     }

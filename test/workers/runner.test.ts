@@ -3,6 +3,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
+import { ExoLoginError } from '../../src/core/errors.js';
 import type { ExoTokens } from '../../src/core/token.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, droppedOutputNote } from '../../src/workers/runner.js';
 import {
@@ -393,6 +394,24 @@ describe('faults', () => {
     }
   });
 
+  it('a worker that exits 0 while a process it left holds its output succeeds, without waiting for the timeout', async () => {
+    const s = await setup({
+      'leaves.sh': 'setsid sh -c \'echo $$ >> "$PIDS"; exec sleep 1000\' &\nsleep 0.3\necho done\nexit 0\n',
+    });
+    const started = Date.now();
+    const run = await s.run({ timeoutMs: 10_000 });
+    const pids = await shellPids(s);
+    try {
+      expect(run.rows[0]).toMatchObject({ result: 'success', exitCode: 0 });
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(s.recorded.groups[0]?.lines).toEqual(['done']);
+      expect(pids).toHaveLength(1);
+      for (const pid of pids) expect(alive(pid)).toBe(false);
+    } finally {
+      for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
   it('ends a daemon a worker left behind when it exited normally, once the run ends', async () => {
     const s = await setup({
       'daemon.sh':
@@ -530,6 +549,23 @@ describe('token freshness', () => {
     expect(run.rows[1]?.error).toBe(run.rows[0]?.error);
     expect(mints).toBe(1);
     expect(await standinEvents(s.log)).toEqual([]);
+  });
+
+  it("stops asking once the session says fresh tokens cannot outlive the timeout ('token-lifetime')", async () => {
+    const s = await setup({ 'a.sh': 'exit 0\n', 'b.sh': 'exit 0\n' });
+    let mints = 0;
+    const run = await s.run({
+      maxParallel: 1,
+      getTokens: () => {
+        mints++;
+        return Promise.reject(
+          new ExoLoginError('Entra issues tokens valid until …: lower timeout-minutes', 'token-lifetime'),
+        );
+      },
+    });
+    expect(run.rows.map((r) => r.result)).toEqual(['error', 'error']);
+    expect(run.rows[1]?.error).toMatch(/lower timeout-minutes/);
+    expect(mints).toBe(1);
   });
 
   it('a failing token provider fails the worker, not the run', async () => {
