@@ -92,7 +92,8 @@ export function explainEntraError(
       `${ctx.assertionSource} presented issuer '${issuer ?? '?'}', subject '${subject ?? '?'}', audience '${audience ?? '?'}'. The app ${ctx.clientId} in tenant ${ctx.tenant} needs a federated credential with exactly these three values.`,
     );
     if (issuer && subject && audience) {
-      parts.push(`To add it: ${federatedCredentialCommand(ctx.clientId, issuer, subject, audience)}`);
+      // Say which shell: PowerShell reads '\'' differently and can hand az the JSON without its double quotes.
+      parts.push(`To add it (bash): ${federatedCredentialCommand(ctx.clientId, issuer, subject, audience)}`);
     }
   } else if (key === 'applicationNotFound' || key === 'tenantNotFound' || key === 'resourceNotFound') {
     parts.push(

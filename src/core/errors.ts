@@ -33,10 +33,23 @@ export function describeInput(input: string): string {
 }
 
 /**
- * Why a transport failure will fail the same way on a retry: a certificate Node does not trust, a host name DNS
- * does not know, a peer or URL that does not speak HTTPS, a proxy refusing the tunnel.
+ * Why a transport failure will fail the same way on a retry: a certificate Node does not trust, a peer or URL that
+ * does not speak HTTPS, a proxy refusing the tunnel.
  */
-export type PermanentTransportFailure = 'certificate' | 'no-such-host' | 'not-https' | 'proxy-refused';
+export type PermanentTransportFailure = 'certificate' | 'not-https' | 'proxy-refused';
+
+/**
+ * What a transport failure says about its cause, for the message once retries have run out: the permanent
+ * failures, plus a host name DNS did not know and a TLS handshake that failed, which may pass and so are retried.
+ */
+export type TransportDiagnosis = PermanentTransportFailure | 'no-such-host' | 'tls';
+
+/** errno of httpsSend's refusal of a non-https: URL (Node has no code for it). */
+export const NOT_HTTPS = 'ERR_NOT_HTTPS';
+
+// OpenSSL's reading of a plain-HTTP (or other non-TLS) answer as a TLS record: "wrong version number", or with
+// OpenSSL 3.2+ (Node 24) "packet length too long" for an answer starting "HTTP/1.1".
+const NOT_TLS_PEER = /wrong version number|packet length too long/;
 
 // Node and OpenSSL certificate verification codes; nearly all contain CERT (CERT_HAS_EXPIRED,
 // SELF_SIGNED_CERT_IN_CHAIN, ERR_TLS_CERT_ALTNAME_INVALID, ...). These do not.
@@ -72,18 +85,28 @@ export class TransportError extends Error {
     super(message);
   }
 
-  /** Set when retrying cannot help; resets, timeouts, EAI_AGAIN and refused connections can pass. */
+  /** Set when retrying cannot help; resets, timeouts, DNS failures and failed handshakes can pass. */
   get permanent(): PermanentTransportFailure | undefined {
+    const diagnosis = this.diagnosis;
+    return diagnosis === 'no-such-host' || diagnosis === 'tls' ? undefined : diagnosis;
+  }
+
+  /** What to tell the user about this failure when it is the last one; undefined for a generic network failure. */
+  get diagnosis(): TransportDiagnosis | undefined {
     const status = this.proxyStatus;
     // A proxy refusing the tunnel with a 4xx (407 credentials, 403 policy) answers the same way on a retry.
     if (status !== undefined) {
       return status >= 500 || status === 408 || status === 429 ? undefined : 'proxy-refused';
     }
     if (isCertificateCode(this.errno)) return 'certificate';
-    // ENOTFOUND is an authoritative "no such name"; a resolver that could not answer says EAI_AGAIN.
+    // Retried all the same: on hosted runners a DNS blip can surface as ENOTFOUND, not only as EAI_AGAIN.
     if (this.errno === 'ENOTFOUND') return 'no-such-host';
-    // Our refusal of an http:// URL, or a TLS handshake with a peer that does not speak TLS (wrong port).
-    if (this.errno === 'EPROTO') return 'not-https';
+    if (this.errno === NOT_HTTPS) return 'not-https';
+    if (this.errno === 'EPROTO') {
+      // A peer on the port that does not speak TLS; any other EPROTO is a handshake that failed (a TLS-inspecting
+      // middlebox, no common protocol version or cipher), which may be passing trouble.
+      return NOT_TLS_PEER.test(this.message) ? 'not-https' : 'tls';
+    }
     return undefined;
   }
 

@@ -1,5 +1,5 @@
 import { request, Agent } from 'node:https';
-import { TransportError } from './errors.js';
+import { NOT_HTTPS, TransportError } from './errors.js';
 
 export interface HttpResponse {
   status: number;
@@ -53,7 +53,7 @@ export const httpsSend: HttpSend = (req) =>
   new Promise<HttpResponse>((resolve, reject) => {
     const url = new URL(req.url);
     if (url.protocol !== 'https:') {
-      reject(new TransportError(`refusing non-HTTPS URL ${redactUrl(url)}`, redactUrl(url), 'EPROTO'));
+      reject(new TransportError(`refusing non-HTTPS URL ${redactUrl(url)}`, redactUrl(url), NOT_HTTPS));
       return;
     }
     if (req.signal?.aborted) {

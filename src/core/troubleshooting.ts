@@ -43,7 +43,7 @@ export const TROUBLES = {
     id: 'federated-credential',
     title: 'No matching federated credential (AADSTS70021, AADSTS700211–700213, AADSTS7002138)',
     cause:
-      'Entra found no federated identity credential on the app whose issuer, subject and audience match the GitHub ID token. AADSTS700211 names the issuer, AADSTS700212 the audience, AADSTS700213 the subject, AADSTS7002138 a subject that differs only in case; older tenants answer AADSTS70021 with all three. The error message ends with the `az ad app federated-credential create` command that adds the missing credential.',
+      'Entra found no federated identity credential on the app whose issuer, subject and audience match the GitHub ID token. AADSTS700211 names the issuer, AADSTS700212 the audience, AADSTS700213 the subject, AADSTS7002138 a subject that differs only in case; older tenants answer AADSTS70021 with all three. The error message ends with the `az ad app federated-credential create` command that adds the missing credential, quoted for bash (PowerShell would mangle its JSON).',
     fix: FEDERATED_FIX,
   },
   applicationNotFound: {
@@ -89,7 +89,7 @@ export const TROUBLES = {
     id: 'network',
     title: 'Network failure (reset, timeout, DNS)',
     cause:
-      'The request never got an HTTP answer: after all retries for resets, timeouts and DNS failures that may pass (EAI_AGAIN); at once for a host name DNS does not know (ENOTFOUND) or a server that does not speak HTTPS (EPROTO), which retrying cannot fix.',
+      'The request never got an HTTP answer. Resets, timeouts, DNS failures (ENOTFOUND, EAI_AGAIN) and failed TLS handshakes (EPROTO) are retried, since they can pass; the message names the cause of the last one. A URL or server that does not speak HTTPS fails at once, as retrying cannot fix it.',
     fix: "Check that the runner reaches the Entra host and that `authority-host`, if set, is right. Behind a proxy, set HTTPS_PROXY (and NO_PROXY for hosts the runner reaches directly) in the job's `env:`; exo-login honours them on Node 24.5 or later, the action's runtime (the CLI and library on older Node connect directly).",
   },
   certificate: {
@@ -138,7 +138,7 @@ export function fixFor(key: TroubleKey): string {
 
 /** What went wrong and the fix, for a request that got no HTTP answer; names the host when that is the problem. */
 export function fixForTransport(error: TransportError): string {
-  switch (error.permanent) {
+  switch (error.diagnosis) {
     case 'proxy-refused':
       return fixFor('proxyRefused');
     case 'certificate':
@@ -152,6 +152,8 @@ export function fixForTransport(error: TransportError): string {
     }
     case 'not-https':
       return `${error.host} must be reached over HTTPS (an https:// URL, a port that speaks TLS). ${fixFor('network')}`;
+    case 'tls':
+      return `The TLS handshake with ${error.host} failed (${error.errno}): a TLS-inspecting proxy or firewall in between, or no protocol version or cipher both sides accept. ${fixFor('network')}`;
     case undefined:
       return fixFor('network');
   }

@@ -1,7 +1,10 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer } from 'node:net';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/core/errors.js';
 import { httpsSend, requestsSent } from '../../src/core/http.js';
+import { testCa } from '../emulator/ca.ts';
 import type { Emulator } from '../emulator/index.ts';
 import { useEmulator } from './emulator-fixture.ts';
 
@@ -97,7 +100,7 @@ describe('httpsSend failures', () => {
     expect(emulator.connections).toBe(0);
   });
 
-  it('reports a host DNS does not know as permanent, with the name looked up', async () => {
+  it('reports a host DNS does not know as transient (it may be a blip), with the name looked up', async () => {
     const error = await httpsSend({ method: 'GET', url: 'https://login.invalid/t', timeoutMs: 5_000 }).catch(
       (e: unknown) => e,
     );
@@ -105,7 +108,8 @@ describe('httpsSend failures', () => {
     expect(error).toMatchObject({
       errno: 'ENOTFOUND',
       lookupHost: 'login.invalid',
-      permanent: 'no-such-host',
+      diagnosis: 'no-such-host',
+      transient: true,
     });
   });
 
@@ -115,7 +119,59 @@ describe('httpsSend failures', () => {
       url: `http://localhost:${emulator.port}/`,
       timeoutMs: 5_000,
     }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ errno: 'EPROTO', permanent: 'not-https' });
+    expect(error).toMatchObject({ errno: 'ERR_NOT_HTTPS', permanent: 'not-https' });
     expect(emulator.connections).toBe(0);
+  });
+
+  const listening = async <S extends Server>(server: S): Promise<S> => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return server;
+  };
+  const portOf = (server: Server): number => {
+    const address = server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  };
+  const closing = (server: Server): Promise<void> =>
+    new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+
+  it('reports an https:// URL on a plain-HTTP port as permanent, not HTTPS', async () => {
+    const plain = await listening(createHttpServer((_req, res) => res.end('hello')));
+    try {
+      const error = await httpsSend({
+        method: 'GET',
+        url: `https://127.0.0.1:${portOf(plain)}/`,
+        timeoutMs: 5_000,
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ errno: 'EPROTO', permanent: 'not-https' });
+    } finally {
+      await closing(plain);
+    }
+  });
+
+  it('reports a failed TLS handshake (no common protocol version) as transient, diagnosed as TLS', async () => {
+    const { key, cert } = testCa();
+    // A server stuck on TLS 1.1, below Node's minimum: the handshake fails as one with a picky middlebox does.
+    const old = await listening(
+      createHttpsServer({
+        key,
+        cert,
+        minVersion: 'TLSv1',
+        maxVersion: 'TLSv1.1',
+        ciphers: 'DEFAULT:@SECLEVEL=0',
+      }),
+    );
+    try {
+      const error = await httpsSend({
+        method: 'GET',
+        url: `https://127.0.0.1:${portOf(old)}/`,
+        timeoutMs: 5_000,
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ errno: 'EPROTO', diagnosis: 'tls', transient: true });
+    } finally {
+      await closing(old);
+    }
   });
 });

@@ -88,7 +88,7 @@ describe('Entra errors', () => {
     const refusal = parseEntraError(body70021) ?? { error: 'missing' };
     const error = explainEntraError(refusal, 400, ctx);
     expect(error.message).toContain(
-      `To add it: az ad app federated-credential create --id ${ctx.clientId} --parameters '{"name":"exo-login-repo-octo-x-ref-refs-heads-dev","issuer":"https://token.actions.githubusercontent.com","subject":"repo:octo/x:ref:refs/heads/dev","audiences":["api://AzureADTokenExchange"]}'`,
+      `To add it (bash): az ad app federated-credential create --id ${ctx.clientId} --parameters '{"name":"exo-login-repo-octo-x-ref-refs-heads-dev","issuer":"https://token.actions.githubusercontent.com","subject":"repo:octo/x:ref:refs/heads/dev","audiences":["api://AzureADTokenExchange"]}'`,
     );
     // Without a decodable assertion there is nothing to put in it.
     const blind = explainEntraError(refusal, 400, { ...ctx, assertion: undefined });

@@ -47,7 +47,17 @@ describe('transport failures', () => {
     errno: string,
     url = 'https://login.example:8443/t/oauth2/v2.0/token',
     lookupHost?: string,
-  ) => new TransportError('x', url, errno, undefined, lookupHost);
+    message = 'x',
+  ) => new TransportError(message, url, errno, undefined, lookupHost);
+
+  // What Node 24 (OpenSSL 3.5) reports for an https:// URL on a port that speaks plain HTTP or something else.
+  const httpPeer =
+    'write EPROTO C02C2716B47F0000:error:0A0000C6:SSL routines:tls_get_more_records:packet length too long:../deps/openssl/openssl/ssl/record/methods/tls_common.c:662:\n (https://login.example:8443/t)';
+  const otherPeer =
+    'write EPROTO C02C2716B47F0000:error:0A00010B:SSL routines:tls_validate_record_header:wrong version number:../deps/openssl/openssl/ssl/record/methods/tlsany_meth.c:84:\n (https://login.example:8443/t)';
+  // A handshake the server (or a middlebox) refused: no common protocol version or cipher.
+  const handshake =
+    'write EPROTO C05CA2866D7F0000:error:0A000410:SSL routines:ssl3_read_bytes:ssl/tls alert handshake failure:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:916:SSL alert number 40\n (https://login.example:8443/t)';
 
   it.each([
     // Certificates: the same certificate comes back on every retry.
@@ -59,10 +69,12 @@ describe('transport failures', () => {
     ['CERT_NOT_YET_VALID', false],
     ['ERR_TLS_CERT_ALTNAME_INVALID', false],
     ['HOSTNAME_MISMATCH', false],
-    // No such host, and a URL or peer that does not speak HTTPS.
-    ['ENOTFOUND', false],
-    ['EPROTO', false],
-    // Everything that can pass.
+    // Our refusal of an http:// URL.
+    ['ERR_NOT_HTTPS', false],
+    // Everything that can pass, including ENOTFOUND (a DNS blip on a hosted runner can look like one) and a
+    // failed TLS handshake.
+    ['ENOTFOUND', true],
+    ['EPROTO', true],
     ['EAI_AGAIN', true],
     ['ECONNRESET', true],
     ['ETIMEDOUT', true],
@@ -94,6 +106,36 @@ describe('transport failures', () => {
     expect(fixForTransport(failed('ENOTFOUND', 'https://login.example/t', 'proxy.corp'))).toMatch(
       /^No such host: DNS does not know proxy\.corp; check the proxy in HTTPS_PROXY\./,
     );
+  });
+
+  it('tells a peer that does not speak TLS, which no retry fixes, from a failed handshake, which may pass', () => {
+    for (const message of [httpPeer, otherPeer]) {
+      const error = failed('EPROTO', undefined, undefined, message);
+      expect(error.permanent).toBe('not-https');
+      expect(classifyHttpFailure(error, 0)).toEqual({ transient: false });
+      expect(fixForTransport(error)).toMatch(
+        /^login\.example:8443 must be reached over HTTPS \(an https:\/\/ URL, a port that speaks TLS\)\. Fix: .*TROUBLESHOOTING\.md#network/,
+      );
+    }
+    const refused = failed('EPROTO', undefined, undefined, handshake);
+    expect(refused.permanent).toBeUndefined();
+    expect(classifyHttpFailure(refused, 0)).toEqual({ transient: true });
+    const fix = fixForTransport(refused);
+    expect(fix).toMatch(
+      /^The TLS handshake with login\.example:8443 failed \(EPROTO\): a TLS-inspecting proxy or firewall in between, or no protocol version or cipher both sides accept\. Fix: .*TROUBLESHOOTING\.md#network/,
+    );
+    expect(fix).not.toContain('HTTPS (an https://');
+    // Our own refusal is recognised by its errno, whatever the message.
+    expect(fixForTransport(failed('ERR_NOT_HTTPS', 'http://login.example:8443/t'))).toMatch(
+      /^login\.example:8443 must be reached over HTTPS/,
+    );
+  });
+
+  it('retries a host DNS does not know, and still names it once retries run out', () => {
+    const error = failed('ENOTFOUND', 'https://login.example/t', 'login.example');
+    expect(error.permanent).toBeUndefined();
+    expect(error.diagnosis).toBe('no-such-host');
+    expect(fixForTransport(error)).toMatch(/^No such host: DNS does not know login\.example;/);
   });
 
   it('points a transient failure at the network fix alone', () => {
