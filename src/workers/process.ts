@@ -200,13 +200,16 @@ export function runProcess(
       }, options.killGraceMs);
     };
     let lingering = false;
+    /** The leader exited on its own, and what it left holds the pipes: end that; the result stays the exit code's. */
+    const endLeftovers = (): void => {
+      lingering = true;
+      killTree('SIGKILL');
+      letGo();
+    };
     const stop = (reason: 'timeout' | 'cancel'): void => {
       if (stoppedBy || lingering || child.pid === undefined) return;
       if (leaderGone()) {
-        // It exited on its own; what it left holds the pipes. End that; the result stays the exit code's.
-        lingering = true;
-        killTree('SIGKILL');
-        letGo();
+        endLeftovers();
         return;
       }
       stoppedBy = reason;
@@ -238,11 +241,7 @@ export function runProcess(
     // with it; if they do not within a moment, a process outside the group holds them: end it by its marker.
     child.on('exit', () => {
       if (child.pid !== undefined) groupLeft = signalGroup(child.pid, 'SIGKILL');
-      lingerTimer = setTimeout(() => {
-        lingering = true;
-        killTree('SIGKILL');
-        letGo();
-      }, LINGER_MS);
+      lingerTimer = setTimeout(endLeftovers, LINGER_MS);
     });
 
     let settled = false;
