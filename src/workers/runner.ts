@@ -294,19 +294,23 @@ async function runAll(
       note === undefined ? lines : [note, ...lines],
     );
     if (row.result !== 'success') {
-      // Locations in the generated wrapper point at a file that is gone: left out. The inline script's temp file is
-      // gone too, and is in no repository, so its errors are annotated without a file, naming the line in text.
-      const found = findErrorLocations(lines);
-      const inline = found.filter((l) => l.file === worker.script && isInside(l.file, privateDir));
-      const locations = found.filter((l) => !isInside(l.file, privateDir));
-      for (const location of locations)
-        logger.error(`${worker.name}: ${location.message}`, {
-          file: location.file,
-          startLine: location.line,
-        });
-      for (const location of inline)
-        logger.error(`${worker.name}, line ${location.line}: ${location.message}`);
-      if (locations.length === 0 && inline.length === 0)
+      // Where PowerShell says an error happened decides how it is annotated: a file in the repository gets a linked
+      // annotation; the generated wrapper (gone, and ours) none; the inline script's temp file (gone, in no
+      // repository) and files outside the working directory (a module's own) are named in the text instead.
+      let annotated = 0;
+      for (const location of findErrorLocations(lines)) {
+        const { file, line, message } = location;
+        if (isInside(file, privateDir)) {
+          if (file !== worker.script) continue;
+          logger.error(`${worker.name}, line ${line}: ${message}`);
+        } else if (file === worker.script || isInside(file, options.cwd)) {
+          logger.error(`${worker.name}: ${message}`, { file, startLine: line });
+        } else {
+          logger.error(`${worker.name}: ${message} (at ${file}:${line})`);
+        }
+        annotated++;
+      }
+      if (annotated === 0)
         logger.error(`${worker.name}: ${row.error ?? `exited with code ${row.exitCode ?? 'none'}`}`);
     }
   };

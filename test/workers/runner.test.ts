@@ -193,6 +193,19 @@ describe('PowerShell workers through the stand-in pwsh', () => {
     ]);
   });
 
+  it('links annotations only to files in the working directory; others are named in the text', async () => {
+    const s = await setup({
+      'x.sh':
+        'echo "Mailbox not found"\necho "At /opt/exo/helpers.ps1:7 char:3"\n' +
+        'echo "Bad input"\necho "At $PWD/lib/util.ps1:3 char:1"\nexit 1\n',
+    });
+    await s.run();
+    expect(s.recorded.errors).toEqual([
+      { message: 'x.sh: Mailbox not found (at /opt/exo/helpers.ps1:7)', location: undefined },
+      { message: 'x.sh: Bad input', location: { file: join(s.dir, 'lib/util.ps1'), startLine: 3 } },
+    ]);
+  });
+
   it('annotates an inline script error without a file (its temp file is gone), naming the line', async () => {
     const s = await setup({});
     const run = await s.run({ inline: '# standin: error "Mailbox not found" line 2\n# standin: exit 1\n' });
@@ -305,8 +318,9 @@ process.exitCode = 1;
       `… ${dropped.length} earlier lines (${Number((bytesOf(dropped) / 1024).toFixed(1))} KiB) not shown: exo-login keeps the last 4 KiB of a worker's output`,
       ...printed.slice(-keep),
     ]);
+    // /ci is outside the working directory: named in the text rather than linked.
     expect(s.recorded.errors).toEqual([
-      { message: 'flood.js: Mailbox not found', location: { file: script, startLine: 12 } },
+      { message: `flood.js: Mailbox not found (at ${script}:12)`, location: undefined },
     ]);
   });
 
