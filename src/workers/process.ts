@@ -283,13 +283,7 @@ const LINGER_MS = 200;
 
 /** The kernel's start time of `pid` (field 22 of /proc/<pid>/stat): tells a process from a later one with its pid. */
 function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After "pid (comm) ", the fields run from state (3); starttime is field 22.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return statFields(pid)?.[STAT_STARTTIME];
 }
 
 /** False when the group no longer exists. */
@@ -307,27 +301,14 @@ function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
 }
 
 /** Live descendants of `pid`, by parent id in /proc (Linux); empty where there is no /proc. */
-export function descendantsOf(pid: number): number[] {
+function descendantsOf(pid: number): number[] {
   const children = new Map<number, number[]>();
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited while we looked
-    }
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so parse after the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    const list = children.get(ppid) ?? [];
-    list.push(Number(entry));
-    children.set(ppid, list);
+  for (const p of procPids()) {
+    const ppid = statFields(p)?.[STAT_PPID];
+    if (ppid === undefined) continue; // exited while we looked
+    const list = children.get(Number(ppid)) ?? [];
+    list.push(p);
+    children.set(Number(ppid), list);
   }
   const found: number[] = [];
   const queue = [pid];
@@ -346,28 +327,53 @@ export function descendantsOf(pid: number): number[] {
  * group and the parent chain lose (Jenkins tracks build processes the same way). Linux /proc; other users'
  * processes cannot be read and are skipped; empty where there is no /proc.
  */
-export function markedProcesses(entry: string): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
+function markedProcesses(entry: string): number[] {
   const needle = Buffer.from(`\0${entry}`);
   const prefix = entry.endsWith('/');
   const found: number[] = [];
-  for (const name of entries) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+  for (const pid of procPids()) {
+    if (pid === process.pid) continue;
     let environ: Buffer;
     try {
-      environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${name}/environ`)]);
+      environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${pid}/environ`)]);
     } catch {
       continue; // exited, or not ours
     }
     const at = environ.indexOf(needle);
     if (at === -1) continue;
     const end = at + needle.length;
-    if (prefix || end === environ.length || environ[end] === 0) found.push(Number(name));
+    if (prefix || end === environ.length || environ[end] === 0) found.push(pid);
   }
   return found;
+}
+
+/** SIGKILLs every process markedProcesses(entry) finds: what a run's workers left behind. */
+export function killMarked(entry: string): void {
+  for (const pid of markedProcesses(entry)) signalProcess(pid, 'SIGKILL');
+}
+
+/** Every process id in /proc (Linux); empty where there is none. */
+function procPids(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+// Indexes into statFields: ppid is field 4 of /proc/<pid>/stat, starttime field 22 (fields count from 1 at pid).
+const STAT_PPID = 1;
+const STAT_STARTTIME = 19;
+
+/** The fields of /proc/<pid>/stat after "pid (comm) ", from state on; undefined once the process is gone. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm may hold spaces and parentheses: the fields start after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
 }

@@ -7,7 +7,7 @@ import type { ExoTokens } from '../core/token.js';
 import { EnvVar, tokenVariables } from '../core/variables.js';
 import { findErrorLocations } from './annotations.js';
 import { interpreterFor, RUNNABLE_EXTENSIONS } from './interpreters.js';
-import { markedProcesses, runProcess, type DroppedOutput, type ProcessOutcome } from './process.js';
+import { killMarked, runProcess, type DroppedOutput, type ProcessOutcome } from './process.js';
 import type { RunWorkersOptions, WorkerRow, WorkerRun, WorkerSpec } from './types.js';
 import { powershellWrapper } from './wrapper.js';
 
@@ -244,16 +244,17 @@ async function runAll(
     logger.info(`▶ ${worker.name} started`);
     row.attempts = 1;
     let outcome: ProcessOutcome;
+    const workerId = `${runId}/${index + 1}`;
     try {
       outcome = await runProcess(plan.command, args, {
         cwd: options.cwd,
-        env: { ...withTokens(inherited, tokens, worker.name), [WORKER_ID]: `${runId}/${index + 1}` },
+        env: { ...withTokens(inherited, tokens, worker.name), [WORKER_ID]: workerId },
         timeoutMs: options.timeoutMs,
         signal: stopAll.signal,
         killGraceMs: options.killGraceMs ?? 5_000,
         maxOutputBytes: options.maxOutputBytes,
         redact: (line, cutAtFront) => redact(line, secrets, cutAtFront),
-        marker: `${WORKER_ID}=${runId}/${index + 1}`,
+        marker: `${WORKER_ID}=${workerId}`,
       });
     } finally {
       if (wrapperFile) await rm(wrapperFile, { force: true });
@@ -323,13 +324,7 @@ async function runAll(
     options.signal?.removeEventListener('abort', onOuterAbort);
     // Whatever a worker left running, even after leaving its process group and parent (a setsid'd daemon of a
     // worker that exited normally), ends with the run: no orphans.
-    for (const pid of markedProcesses(`${WORKER_ID}=${runId}/`)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killMarked(`${WORKER_ID}=${runId}/`);
   }
   rows.forEach((row, index) => {
     if (!reached.has(index)) row.result = options.signal?.aborted ? 'cancelled' : 'skipped';
