@@ -14,7 +14,7 @@ export const EXIT = {
   refused: 3,
 } as const;
 
-export type Command = 'token' | 'run' | 'whoami' | 'help';
+export type Command = 'token' | 'run' | 'whoami' | 'invoke' | 'help';
 export type Format = 'raw' | 'json' | 'env';
 
 export interface CliArgs {
@@ -38,6 +38,12 @@ export interface CliArgs {
   shard: string;
   workingDirectory: string;
   moduleVersion: string;
+  /** exo-login invoke: the cmdlet, --parameters JSON, --select, --endpoint, --format ('' when not given). */
+  cmdlet: string;
+  parameters: string;
+  select: string;
+  endpoint: string;
+  invokeFormat: string;
 }
 
 const options = {
@@ -59,6 +65,9 @@ const options = {
   shard: { type: 'string' },
   'working-directory': { type: 'string' },
   'module-version': { type: 'string' },
+  parameters: { type: 'string' },
+  select: { type: 'string' },
+  endpoint: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
@@ -73,13 +82,14 @@ const FALLBACK_VARIABLES = {
   authorityHost: 'AZURE_AUTHORITY_HOST',
 } as const;
 
-const COMMANDS: readonly Command[] = ['token', 'run', 'whoami', 'help'];
+const COMMANDS: readonly Command[] = ['token', 'run', 'whoami', 'invoke', 'help'];
 
 /** Options each command accepts beyond the shared ones. */
 const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
   token: ['format', 'force'],
   whoami: ['format'],
   run: ['max-parallel', 'timeout-minutes', 'fail-fast', 'shard', 'working-directory', 'module-version'],
+  invoke: ['format', 'parameters', 'select', 'endpoint'],
   help: [],
 };
 const SHARED = new Set([
@@ -115,7 +125,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
   else if ((COMMANDS as readonly string[]).includes(first)) command = first as Command;
   else
     throw new ExoLoginError(
-      `Unknown command '${first}': use token, run, whoami or help (exo-login --help).`,
+      `Unknown command '${first}': use token, run, whoami, invoke or help (exo-login --help).`,
       'input',
     );
 
@@ -128,9 +138,10 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
       );
     }
   }
-  if (command !== 'run' && positionals.length > 1 && command !== 'help') {
+  const allowed = command === 'invoke' ? 2 : 1;
+  if (command !== 'run' && positionals.length > allowed && command !== 'help') {
     throw new ExoLoginError(
-      `Unexpected arguments after '${command}': ${positionals.slice(1).join(' ')}.`,
+      `Unexpected arguments after '${command}': ${positionals.slice(allowed).join(' ')}.`,
       'input',
     );
   }
@@ -155,7 +166,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
       `${source} does not read ${tokenFile !== undefined ? '--token-file' : '--token-env'}: drop one of them.`,
     );
   }
-  const format = values.format ?? 'raw';
+  // invoke's formats are checked with its other arguments (src/cli/invoke-command.ts).
+  const format = command === 'invoke' ? 'raw' : (values.format ?? 'raw');
   const formats: readonly string[] = command === 'whoami' ? ['raw', 'json'] : ['raw', 'json', 'env'];
   if (!formats.includes(format))
     throw new InputError('--format', `must be one of ${formats.join(', ')}; got '${format}'.`);
@@ -194,7 +206,17 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     shard: values.shard ?? '',
     workingDirectory: values['working-directory'] ?? '',
     moduleVersion: values['module-version'] ?? '',
+    cmdlet: command === 'invoke' ? (positionals[1] ?? '') : '',
+    parameters: values.parameters ?? '',
+    select: values.select ?? '',
+    endpoint: values.endpoint ?? '',
+    invokeFormat: command === 'invoke' ? (values.format ?? '') : '',
   };
+}
+
+/** Whether `--name` takes a value (so the word after it is not a positional argument). */
+export function optionTakesValue(name: string): boolean {
+  return (options as Record<string, { type: string }>)[name]?.type === 'string';
 }
 
 function asCommand(value: string | undefined): Command | undefined {

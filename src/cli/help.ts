@@ -21,7 +21,7 @@ Federated token source (default --source auto: the first that applies, in this o
 
 const EXIT_CODES = `Exit codes:
   0  success
-  1  the token request or a worker failed (the message says why and how to fix it)
+  1  the token request, a worker or a cmdlet failed (the message says why and how to fix it)
   2  invalid command line or settings, or no federated token to present; nothing reached Entra
   3  refused to print a token to a terminal (use --force, or pipe it)`;
 
@@ -32,6 +32,7 @@ Usage:
   exo-login token  [options]            print an access token for piping
   exo-login whoami [options]            print the non-secret claims (tenant, app, roles, expiry)
   exo-login run    [options] SCRIPT...  run scripts in parallel, each connected to Exchange Online
+  exo-login invoke [options] CMDLET [-Name value]...  run one Exchange cmdlet over REST, no PowerShell
   exo-login help   [COMMAND]            this text, or a command's
 
 ${SHARED}
@@ -43,7 +44,8 @@ Examples:
   exo-login whoami
   pwsh -c 'Connect-ExchangeOnline -AccessToken (exo-login token) -Organization contoso.onmicrosoft.com'
   eval "$(exo-login token --format env | sed 's/^/export /')"
-  exo-login run --max-parallel 4 'checks/*.ps1'`,
+  exo-login run --max-parallel 4 'checks/*.ps1'
+  exo-login invoke Get-Mailbox -ResultSize Unlimited --select Alias,AuditEnabled`,
   token: `exo-login token: print an access token on stdout, nothing else.
 
 Usage: exo-login token [--resource KIND]... [--format raw|json|env] [--force] [settings]
@@ -66,6 +68,28 @@ Usage: exo-login whoami [--resource KIND]... [--format raw|json] [settings]
 
 Prints the federated token's issuer, subject and audience (what the Entra federated credential must match),
 then per resource the tenant, app, roles (Exchange.ManageAsApp is needed) and expiry.
+
+${SHARED}
+
+${EXIT_CODES}`,
+  invoke: `exo-login invoke: run one Exchange Online cmdlet over the admin REST API (no PowerShell, no module).
+
+Usage: exo-login invoke [settings] CMDLET [-Name value]... [-Switch]... [--parameters JSON] [--select a,b]
+                        [--format json|ndjson|table] [--endpoint exchange|compliance]
+
+  -Name value      a parameter as in PowerShell: -Identity user@contoso.com, -ResultSize Unlimited,
+                   -AuditEnabled $true, -ForwardingSmtpAddress $null; a bare -Switch is true.
+                   Values are strings (Exchange converts them) except $true, $false and $null.
+  --parameters J   a JSON object for other values: hashtables, arrays, numbers, e.g.
+                   '{"EmailAddresses":{"Add":"smtp:a@contoso.com"}}'; merged with the -Name values.
+  --select a,b     only these properties ($select)
+  --format F       json: one JSON array (default when stdout is not a terminal); ndjson: one row per line,
+                   as pages arrive; table: columns for reading (default on a terminal)
+  --endpoint E     exchange (default) or compliance (Security & Compliance cmdlets, with the compliance token)
+
+Without -ResultSize, cmdlets stop at 1000 rows with a warning, as in PowerShell. Warnings and retries go to
+stderr; a cmdlet error exits 1 with the service's message. The API host follows --resource exchange=URL
+(and compliance=URL). Tokens are never printed.
 
 ${SHARED}
 

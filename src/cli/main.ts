@@ -4,6 +4,7 @@ import { ExoLoginSession, resolveSettings, type ExoTokens } from '../core/token.
 import { tokenVariables } from '../core/variables.js';
 import { CLI_FIELD_NAMES, EXIT, parseCli, type CliArgs } from './args.js';
 import { HELP } from './help.js';
+import { invokeSettings, runInvoke, splitInvokeArgv } from './invoke-command.js';
 import { createSource } from './source.js';
 
 export interface CliIo {
@@ -23,7 +24,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr.write(`${line}\n`);
   };
   try {
-    const args = parseCli(argv, io.env);
+    // invoke's PowerShell-style parameters (-ResultSize Unlimited) are not options: set them apart first.
+    const split = splitInvokeArgv(argv);
+    const args = parseCli(split.argv, io.env);
     if (args.version) {
       io.stdout.write(`${io.version()}\n`);
       return EXIT.ok;
@@ -52,7 +55,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     // Worker flags, scripts and directory are checked before anything is sent, like every other setting.
     const runCommand = args.command === 'run' ? await import('./run-command.js') : undefined;
     const run = runCommand?.runSettings(args);
-    const session = createSession(args, io, err);
+    const invoke =
+      args.command === 'invoke'
+        ? invokeSettings(args, split.powershell, io.stdout.isTTY === true)
+        : undefined;
+    const session = createSession(invoke?.args ?? args, io, err);
     const plan = run && (await runCommand?.planRun(run, session.settings));
     const tokens = await session.mint();
     for (const warning of tokens.warnings) err(`warning: ${warning}`);
@@ -64,6 +71,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout.write(formatWhoami(tokens, session, args));
       return EXIT.ok;
     }
+    if (invoke) return await runInvoke(invoke, session, io);
     if (!run || !plan || !runCommand) return EXIT.usage;
     return await runCommand.runScriptsCommand(run, plan, session, io);
   } catch (error) {

@@ -89,12 +89,20 @@ export class Organization {
   readonly store = new Map<string, Map<string, Row>>();
   readonly singletons = new Map<string, Row>();
 
+  readonly tenantId: string;
+  readonly domains: readonly string[];
+  readonly endpoint: 'exchange' | 'compliance';
+
+  // Plain fields, not parameter properties: scripts load the emulator with Node's type stripping.
   constructor(
-    readonly tenantId: string,
-    readonly domains: readonly string[],
-    readonly endpoint: 'exchange' | 'compliance',
+    tenantId: string,
+    domains: readonly string[],
+    endpoint: 'exchange' | 'compliance',
     mailboxes: number,
   ) {
+    this.tenantId = tenantId;
+    this.domains = domains;
+    this.endpoint = endpoint;
     const org = this.initialDomain;
     this.singletons.set('OrganizationConfig', {
       Name: org.split('.')[0] ?? org,

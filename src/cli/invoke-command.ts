@@ -1,0 +1,222 @@
+/**
+ * `exo-login invoke <Cmdlet> [-Name value]… [-Switch]… [--parameters JSON] [--select a,b] [--format …]`: one
+ * Exchange cmdlet over the admin REST API, no PowerShell. Parameters after the cmdlet name are written as in
+ * PowerShell; `--parameters` carries JSON values (hashtables, arrays, numbers) and is merged with them.
+ */
+import { ExoLoginError, InputError } from '../core/errors.js';
+import type { ExoLoginSession } from '../core/token.js';
+import { exchangeOnline, type CmdletRow } from '../exchange/client.js';
+import { cleanText } from '../exchange/errors.js';
+import { EXCHANGE_ENDPOINTS, type ExchangeEndpoint } from '../exchange/routing.js';
+import { EXIT, optionTakesValue, type CliArgs } from './args.js';
+import type { CliIo } from './main.js';
+
+export const INVOKE_FORMATS = ['json', 'ndjson', 'table'] as const;
+export type InvokeFormat = (typeof INVOKE_FORMATS)[number];
+
+export interface InvokeSettings {
+  cmdlet: string;
+  parameters: Record<string, unknown>;
+  select: string[];
+  format: InvokeFormat;
+  endpoint: ExchangeEndpoint;
+  /** The command line's settings with the endpoint's token added to the resources. */
+  args: CliArgs;
+}
+
+/**
+ * Splits `exo-login … invoke Cmdlet -A 1 -B --format json` into the argv the option parser reads (with `invoke`
+ * and the cmdlet) and the PowerShell-style parameters after the cmdlet name. Other commands pass through.
+ */
+export function splitInvokeArgv(argv: readonly string[]): { argv: string[]; powershell: string[] } {
+  const cli: string[] = [];
+  const powershell: string[] = [];
+  let command: string | undefined;
+  let cmdlet: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg.startsWith('--')) {
+      cli.push(arg);
+      const name = arg.slice(2).split('=')[0] ?? '';
+      if (!arg.includes('=') && optionTakesValue(name) && i + 1 < argv.length) cli.push(argv[++i] ?? '');
+      continue;
+    }
+    if (cmdlet !== undefined && /^-[A-Za-z]/.test(arg)) {
+      powershell.push(arg);
+      const next = argv[i + 1];
+      if (!arg.includes(':') && next !== undefined && !/^-[A-Za-z]|^--/.test(next))
+        powershell.push(argv[++i] ?? '');
+      else if (!arg.includes(':')) powershell.push('\0switch');
+      continue;
+    }
+    cli.push(arg);
+    if (arg.startsWith('-')) continue;
+    if (command === undefined) command = arg;
+    else if (command === 'invoke' && cmdlet === undefined) cmdlet = arg;
+    if (command !== 'invoke') return { argv: [...argv], powershell: [] };
+  }
+  return { argv: cli, powershell };
+}
+
+/** `-Name value`, `-Name:value` and bare `-Switch` pairs as produced by splitInvokeArgv. */
+export function parsePowerShellParameters(tokens: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] ?? '';
+    const colon = token.indexOf(':');
+    const name = (colon === -1 ? token : token.slice(0, colon)).slice(1);
+    const raw = colon === -1 ? tokens[++i] : token.slice(colon + 1);
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) {
+      throw new InputError('CMDLET', `parameters are written -Name value or -Switch; '${token}' is neither.`);
+    }
+    if (Object.keys(out).some((k) => k.toLowerCase() === name.toLowerCase())) {
+      throw new InputError('CMDLET', `parameter -${name} is given twice.`);
+    }
+    out[name] = raw === '\0switch' ? true : powershellValue(raw ?? '');
+  }
+  return out;
+}
+
+/** $true, $false and $null as PowerShell reads them; everything else is the string the shell passed. */
+function powershellValue(raw: string): unknown {
+  const lower = raw.toLowerCase();
+  if (lower === '$true') return true;
+  if (lower === '$false') return false;
+  if (lower === '$null') return null;
+  return raw;
+}
+
+/** Validates `exo-login invoke`'s arguments before anything is sent. */
+export function invokeSettings(
+  args: CliArgs,
+  powershell: readonly string[],
+  stdoutIsTty: boolean,
+): InvokeSettings {
+  const cmdlet = args.cmdlet;
+  if (cmdlet === '') {
+    throw new ExoLoginError(
+      'exo-login invoke needs a cmdlet: exo-login invoke Get-Mailbox [-Name value]... [--parameters JSON]',
+      'input',
+    );
+  }
+  if (!/^[A-Za-z]+-[A-Za-z0-9]+$/.test(cmdlet)) {
+    throw new InputError(
+      'CMDLET',
+      `must be a cmdlet name such as Get-Mailbox; got '${cleanText(cmdlet, 100)}'.`,
+    );
+  }
+  const fromPowerShell = parsePowerShellParameters(powershell);
+  const fromJson = parseParametersJson(args.parameters);
+  for (const name of Object.keys(fromJson)) {
+    const clash = Object.keys(fromPowerShell).find((k) => k.toLowerCase() === name.toLowerCase());
+    if (clash !== undefined)
+      throw new InputError('--parameters', `and -${clash} both set ${name}: keep one.`);
+  }
+  const endpoint = (args.endpoint || 'exchange') as ExchangeEndpoint;
+  if (!EXCHANGE_ENDPOINTS.includes(endpoint)) {
+    throw new InputError('--endpoint', `must be ${EXCHANGE_ENDPOINTS.join(' or ')}; got '${args.endpoint}'.`);
+  }
+  const format = (args.invokeFormat || (stdoutIsTty ? 'table' : 'json')) as InvokeFormat;
+  if (!INVOKE_FORMATS.includes(format)) {
+    throw new InputError(
+      '--format',
+      `must be one of ${INVOKE_FORMATS.join(', ')}; got '${args.invokeFormat}'.`,
+    );
+  }
+  const select = args.select === '' ? [] : args.select.split(',').map((s) => s.trim());
+  const bad = select.find((s) => !/^[A-Za-z][A-Za-z0-9_]*$/.test(s));
+  if (bad !== undefined)
+    throw new InputError('--select', `takes property names separated by commas; got '${bad}'.`);
+  return {
+    cmdlet,
+    parameters: { ...fromPowerShell, ...fromJson },
+    select,
+    format,
+    endpoint,
+    args: { ...args, resources: withResource(args.resources, endpoint) },
+  };
+}
+
+function parseParametersJson(text: string): Record<string, unknown> {
+  if (text === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new InputError('--parameters', `must be a JSON object: ${(error as Error).message}.`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InputError(
+      '--parameters',
+      'must be a JSON object of parameter names to values, e.g. {"Identity":"x"}.',
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The resources the session mints: what --resource asked for, plus the endpoint's own token. */
+function withResource(resources: string, endpoint: ExchangeEndpoint): string {
+  const listed = resources.split(',').filter(Boolean);
+  if (listed.length === 0) return endpoint === 'exchange' ? '' : endpoint;
+  if (listed.some((r) => r.split('=')[0]?.trim().toLowerCase() === endpoint)) return resources;
+  return [...listed, endpoint].join(',');
+}
+
+/** Runs the cmdlet; rows on stdout in the chosen format, warnings and retries on stderr. */
+export async function runInvoke(
+  settings: InvokeSettings,
+  session: ExoLoginSession,
+  io: CliIo,
+): Promise<number> {
+  const err = (line: string): void => {
+    io.stderr.write(`${line}\n`);
+  };
+  const exo = exchangeOnline(session, {
+    endpoint: settings.endpoint,
+    onWarning: (warning) => err(`warning: ${warning}`),
+    onRetry: (message) => err(message),
+  });
+  const call = exo.invoke(
+    settings.cmdlet,
+    settings.parameters,
+    settings.select.length > 0 ? { select: settings.select } : {},
+  );
+  if (settings.format === 'ndjson') {
+    for await (const row of call) io.stdout.write(`${JSON.stringify(row)}\n`);
+    return EXIT.ok;
+  }
+  const rows = await call.all();
+  io.stdout.write(
+    settings.format === 'json' ? `${JSON.stringify(rows)}\n` : formatTable(rows, settings.select),
+  );
+  return EXIT.ok;
+}
+
+const MAX_COLUMNS = 6;
+const MAX_WIDTH = 40;
+
+/** A PowerShell-like table: the selected columns, or the first row's first few; server text made printable. */
+export function formatTable(rows: readonly CmdletRow[], select: readonly string[]): string {
+  if (rows.length === 0) return '';
+  const columns = select.length > 0 ? [...select] : Object.keys(rows[0] ?? {}).slice(0, MAX_COLUMNS);
+  const cells = rows.map((row) => columns.map((c) => cell(row[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (values: readonly string[]): string =>
+    values
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .join(' ')
+      .trimEnd();
+  return `${[line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`;
+}
+
+function cell(value: unknown): string {
+  const text = Array.isArray(value) ? value.map(scalar).join(', ') : scalar(value);
+  return cleanText(text, MAX_WIDTH);
+}
+
+function scalar(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
