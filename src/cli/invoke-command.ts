@@ -185,10 +185,14 @@ export async function runInvoke(
     for await (const row of call) io.stdout.write(`${JSON.stringify(row)}\n`);
     return EXIT.ok;
   }
-  const rows = await call.all();
-  io.stdout.write(
-    settings.format === 'json' ? `${JSON.stringify(rows)}\n` : formatTable(rows, settings.select),
-  );
+  if (settings.format === 'json') {
+    // Rows kept as JSON text, not objects, until the array is complete: a failed call prints nothing on stdout.
+    const texts: string[] = [];
+    for await (const row of call) texts.push(JSON.stringify(row));
+    io.stdout.write(`[${texts.join(',')}]\n`);
+    return EXIT.ok;
+  }
+  io.stdout.write(formatTable(await call.all(), settings.select));
   return EXIT.ok;
 }
 

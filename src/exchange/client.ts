@@ -570,31 +570,34 @@ class Call implements CmdletCall {
     }
   }
 
+  /**
+   * One run of the query. The next page is requested as soon as a page has arrived and more rows are wanted, so
+   * the service works on it while this one's rows are handed out.
+   */
   private async *query(skip: number, progress: { pages: number }): AsyncGenerator<CmdletRow> {
     const { request } = this;
-    let url = await this.client.firstUrl(request);
+    let next: Promise<Page> | undefined = this.client.fetchPage(await this.client.firstUrl(request), request);
     let seen = 0;
     let delivered = skip;
     let more = false;
-    for (;;) {
-      const page = await this.client.fetchPage(url, request);
+    while (next) {
+      const page: Page = await next;
+      next = undefined;
       progress.pages++;
       for (const warning of page.warnings) this.warn(warning);
-      for (const raw of page.rows) {
-        if (++seen <= skip) continue;
-        if (delivered >= request.limit) {
-          more = true;
-          break;
-        }
+      const fresh = page.rows.slice(Math.max(0, skip - seen));
+      seen += page.rows.length;
+      const wanted = request.limit - delivered;
+      if (fresh.length > wanted || (page.nextLink !== undefined && fresh.length >= wanted)) more = true;
+      else if (page.nextLink !== undefined) {
+        next = this.client.fetchPage(this.client.nextUrl(page.nextLink, page.url, request), request);
+        // Awaited on the next turn; until then a failure must not count as unhandled.
+        next.catch(() => undefined);
+      }
+      for (const raw of fresh.slice(0, wanted)) {
         delivered++;
         yield stripAnnotations(raw) as CmdletRow;
       }
-      if (page.nextLink === undefined) break;
-      if (more || delivered >= request.limit) {
-        more = true;
-        break;
-      }
-      url = this.client.nextUrl(page.nextLink, page.url, request);
     }
     if (more && request.defaultLimit) this.warn(RESULT_SIZE_WARNING);
   }

@@ -152,8 +152,8 @@ describe('requests and paging', () => {
   });
 
   it('restarts a query once when the service lost its cursor, without repeating rows', async () => {
-    emulator.exchange.cursorTtlMs = 20;
-    emulator.exchange.injectFaults([{ kind: 'delay', ms: 60, page: 1 }]);
+    emulator.exchange.cursorTtlMs = 250;
+    emulator.exchange.injectFaults([{ kind: 'delay', ms: 400, page: 1 }]);
     const rows = await client({ pageSize: 2 }).invoke('Get-Mailbox', { ResultSize: 'Unlimited' }).all();
     expect(rows.map((r) => r['Alias'])).toEqual(['user0001', 'user0002', 'user0003', 'user0004', 'user0005']);
     expect(emulator.exchange.invocations().map((r) => [r.page, r.status])).toEqual([
