@@ -45,6 +45,8 @@ export {
   type ExchangeErrorReason,
   type ExchangeOnlineClient,
   type InvokeOptions,
+  tokensFromEnvironment,
+  type ExchangeTokenSource,
 } from './exchange/index.js';
 export { EnvVar, tokenVariables } from './core/variables.js';
 export { TROUBLES, type Trouble } from './core/troubleshooting.js';

@@ -1,6 +1,6 @@
 /**
  * A client for the Exchange Online admin API (`POST /adminapi/beta/{tenant}/InvokeCommand`), the REST endpoint
- * every ExchangeOnlineManagement cmdlet runs over, on an ExoLoginSession's tokens:
+ * every ExchangeOnlineManagement cmdlet runs over, on an ExoLoginSession's tokens (or a worker's, see tokens.ts):
  *
  *   const exo = exchangeOnline(session);
  *   for await (const mailbox of exo.invoke('Get-Mailbox', { ResultSize: 'Unlimited' })) …
@@ -22,7 +22,7 @@ import {
   type RetryPolicy,
   type Verdict,
 } from '../core/retry.js';
-import { claimsOf, type ExoLoginSession } from '../core/token.js';
+import { claimsOf } from '../core/token.js';
 import { fixFor, fixForTransport } from '../core/troubleshooting.js';
 import { encodeParameters, isPlainObject, stripAnnotations } from './encode.js';
 import {
@@ -44,6 +44,7 @@ import {
   trustedDomain,
   type ExchangeEndpoint,
 } from './routing.js';
+import type { ExchangeTokenSource } from './tokens.js';
 
 export type CmdletRow = Record<string, unknown>;
 
@@ -144,13 +145,13 @@ interface Page {
 }
 
 export function exchangeOnline(
-  session: ExoLoginSession,
+  session: ExchangeTokenSource,
   options: ExchangeClientOptions = {},
 ): ExchangeOnlineClient {
   return new AdminApiClient(session, resolveOptions(session, options));
 }
 
-function resolveOptions(session: ExoLoginSession, options: ExchangeClientOptions): Settings {
+function resolveOptions(session: ExchangeTokenSource, options: ExchangeClientOptions): Settings {
   const endpoint = options.endpoint ?? 'exchange';
   if (!EXCHANGE_ENDPOINTS.includes(endpoint)) {
     throw new InputError('endpoint', `must be ${EXCHANGE_ENDPOINTS.join(' or ')}; got '${shown(endpoint)}'.`);
@@ -214,7 +215,7 @@ class AdminApiClient implements ExchangeOnlineClient {
   private readonly connectionId = randomUUID();
 
   constructor(
-    private readonly session: ExoLoginSession,
+    private readonly session: ExchangeTokenSource,
     private readonly settings: Settings,
   ) {
     this.endpoint = settings.endpoint;
