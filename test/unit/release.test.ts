@@ -1,9 +1,11 @@
 /**
- * The release checks (scripts/release-lib.ts) and the repository's own CHANGELOG.md against them: the version in
- * package.json has a dated section, so the release workflow's dry run on every pull request passes.
+ * The release checks (scripts/release-lib.ts), the repository's own CHANGELOG.md against them (the version in
+ * package.json has a dated section, so the dry run on every pull request passes), and the shape of release.yml
+ * and dependabot.yml: only tag pushes publish or push tags.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import {
   changelogSection,
   checkTagMatchesVersion,
@@ -111,5 +113,91 @@ describe("this repository's CHANGELOG.md", () => {
     expect(headings[0]).toBe('Unreleased');
     for (const heading of headings)
       expect(changelog, heading).toMatch(new RegExp(`^\\[${heading}\\]: https://`, 'm'));
+  });
+});
+
+describe('release.yml', () => {
+  interface Step {
+    name?: string;
+    run?: string;
+    uses?: string;
+    if?: string;
+    env?: Record<string, string>;
+  }
+  interface Job {
+    if?: string;
+    needs?: string | string[];
+    permissions?: Record<string, string>;
+    environment?: string;
+    steps: Step[];
+  }
+  const workflow = parse(read('.github/workflows/release.yml')) as {
+    on: { push: { tags: string[] }; pull_request: unknown; workflow_dispatch: unknown };
+    permissions: Record<string, string>;
+    jobs: Record<string, Job>;
+  };
+  const jobs = workflow.jobs;
+  const needs = (job: Job): string[] => [job.needs ?? []].flat();
+  /** A job runs on a tag push only if it, or a job it needs, says so. */
+  const tagOnly = (name: string): boolean => {
+    const job = jobs[name];
+    if (!job) return false;
+    if (job.if?.includes("github.event_name == 'push'") && job.if.includes("github.ref_type == 'tag'"))
+      return true;
+    return needs(job).some(tagOnly);
+  };
+  const text = (step: Step): string => JSON.stringify(step);
+
+  it('runs on vX.Y.Z tags, and as a dry run on pull requests and by hand', () => {
+    expect(workflow.on.push.tags).toEqual(['v[0-9]+.[0-9]+.[0-9]+']);
+    expect(workflow.on).toHaveProperty('pull_request');
+    expect(workflow.on).toHaveProperty('workflow_dispatch');
+    expect(workflow.permissions).toEqual({ contents: 'read' });
+  });
+
+  it('publishes, releases and pushes tags only in jobs that run on a tag push', () => {
+    const acting = Object.entries(jobs).flatMap(([name, job]) =>
+      job.steps.some((step) =>
+        /npm publish (?!--dry-run)|gh release (create|edit)|git push/.test(step.run ?? ''),
+      )
+        ? [name]
+        : [],
+    );
+    expect(acting.sort()).toEqual(['github-release', 'publish']);
+    for (const name of acting) expect(tagOnly(name), name).toBe(true);
+    expect(tagOnly('check')).toBe(false);
+  });
+
+  it('the dry run (check job) gets no write permission and no secret', () => {
+    const check = jobs['check'];
+    expect(check?.permissions).toBeUndefined();
+    expect(check?.steps.filter((step) => text(step).includes('secrets.'))).toEqual([]);
+  });
+
+  it('publish runs in the npm environment with id-token for provenance; the token reaches only the publish step', () => {
+    const publish = jobs['publish'];
+    expect(publish?.environment).toBe('npm');
+    expect(publish?.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    const withToken = (publish?.steps ?? []).filter((step) => step.env?.['NODE_AUTH_TOKEN'] !== undefined);
+    expect(withToken.map((step) => step.run)).toEqual([
+      'npm publish --provenance --access public "release/exo-login-$VERSION.tgz"',
+    ]);
+    expect(needs(jobs['github-release'] ?? { steps: [] })).toContain('publish');
+  });
+});
+
+describe('dependabot.yml', () => {
+  it('updates npm at the root and in the Pulumi example, and GitHub Actions; dev dependencies grouped', () => {
+    const config = parse(read('.github/dependabot.yml')) as {
+      updates: { 'package-ecosystem': string; directory: string; groups?: Record<string, unknown> }[];
+    };
+    expect(config.updates.map((u) => `${u['package-ecosystem']} ${u.directory}`)).toEqual([
+      'npm /',
+      'npm /examples/pulumi',
+      'github-actions /',
+    ]);
+    expect(config.updates[0]?.groups?.['dev-dependencies']).toMatchObject({
+      'dependency-type': 'development',
+    });
   });
 });
