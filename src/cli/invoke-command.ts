@@ -215,7 +215,8 @@ export function formatTable(rows: readonly CmdletRow[], select: readonly string[
 
 function cell(value: unknown): string {
   const text = Array.isArray(value) ? value.map(scalar).join(', ') : scalar(value);
-  return cleanText(text, MAX_WIDTH);
+  // A line starting with :: on stdout is a workflow command in GitHub Actions: server data must not be one.
+  return cleanText(text, MAX_WIDTH).replace(/^::/, ' ::');
 }
 
 function scalar(value: unknown): string {
