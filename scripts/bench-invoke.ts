@@ -15,9 +15,13 @@ const rounds = Number(process.env['BENCH_ROUNDS'] ?? 15);
 const TIME = '/usr/bin/time';
 const haveTime = existsSync(TIME);
 const MAILBOXES = 2500;
-/** The cmdlet over 2 500 mailboxes may cost this much more than minting the token alone. */
-const TARGET_ABOVE_TOKEN_MS = 250;
-const TARGET_RATIO = 2.0;
+/**
+ * exo-login's own cost of the cmdlet over 2 500 mailboxes, above minting the token alone: the whole process's
+ * median minus the token step's and minus the emulator's answering time (a real service takes longer still).
+ */
+const TARGET_OWN_ABOVE_TOKEN_MS = 250;
+/** "Runs cmdlets in a fraction of a second" (issue 12): the whole process, token step included. */
+const TARGET_WHOLE_MS = 1000;
 /** Handling 2 500 rows (5.5 MB of JSON in, 3.6 MB out) may add this much to the token step's peak RSS. */
 const TARGET_RSS_ABOVE_TOKEN_MIB = 64;
 
@@ -125,13 +129,16 @@ for (const name of [node0, token, invoke]) {
 console.log(
   `  of which the emulator answering InvokeCommand: ${median(serverMs).toFixed(1)} ms (median per run)`,
 );
-const above = med(invoke) - med(token);
 const ratio = med(invoke) / med(token);
 console.log(
-  `invoke above the token step:  ${above.toFixed(1)} ms (target <= ${TARGET_ABOVE_TOKEN_MS} ms) ${verdict(above <= TARGET_ABOVE_TOKEN_MS)}`,
+  `invoke vs token step, whole processes: ${ratio.toFixed(2)}x, ${(med(invoke) - med(token)).toFixed(1)} ms more`,
+);
+const own = med(invoke) - med(token) - median(serverMs);
+console.log(
+  `exo-login's own time above the token step: ${own.toFixed(1)} ms (target <= ${TARGET_OWN_ABOVE_TOKEN_MS} ms) ${verdict(own <= TARGET_OWN_ABOVE_TOKEN_MS)}`,
 );
 console.log(
-  `invoke vs token step:         ${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x) ${verdict(ratio <= TARGET_RATIO)}`,
+  `invoke whole process:         ${med(invoke).toFixed(1)} ms (target < ${TARGET_WHOLE_MS} ms) ${verdict(med(invoke) < TARGET_WHOLE_MS)}`,
 );
 const invokePeak = peak(invoke);
 const tokenPeak = peak(token);

@@ -114,11 +114,15 @@ function hasOwnToString(value: object): boolean {
 
 /** A row without the service's annotation keys (`Guid@odata.type`, `X@data.type`, `@odata.id` …), recursively. */
 export function stripAnnotations(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stripAnnotations);
   if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(stripAnnotations);
+  // Rows are thousands of flat objects: a plain loop, recursing only into nested values.
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    if (!key.includes('@')) out[key] = stripAnnotations(item);
+  const source = value as Record<string, unknown>;
+  for (const key in source) {
+    if (key.includes('@') || !Object.hasOwn(source, key)) continue;
+    const item = source[key];
+    out[key] = typeof item === 'object' && item !== null ? stripAnnotations(item) : item;
   }
   return out;
 }
