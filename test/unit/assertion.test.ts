@@ -11,12 +11,10 @@ import {
 } from '../../src/core/assertion.js';
 import { ExoLoginError } from '../../src/core/errors.js';
 import type { HttpRequest, HttpResponse } from '../../src/core/http.js';
-import type { RetryClock } from '../../src/core/retry.js';
+import { fakeClock } from '../support/clock.js';
+import { unsignedJwt } from '../support/jwt.js';
 
-function jwt(exp: number, n = 0): string {
-  const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${part({ alg: 'RS256' })}.${part({ exp, n })}.c2ln`;
-}
+const jwt = (exp: number, n = 0): string => unsignedJwt({ exp, n });
 
 describe('CachedAssertion', () => {
   it('shares one fetch among concurrent callers and reuses a fresh token', async () => {
@@ -93,15 +91,7 @@ describe('GitHub Actions OIDC source', () => {
   });
   /** A source whose GitHub answers `answers` in order (then succeeds); time moves only when it sleeps. */
   const source = (answers: HttpResponse[]) => {
-    let now = 1_000_000;
-    const clock: RetryClock = {
-      now: () => now,
-      random: () => 0,
-      sleep: (ms) => {
-        now += ms;
-        return Promise.resolve();
-      },
-    };
+    const clock = fakeClock({ random: 0 });
     const requests: HttpRequest[] = [];
     const send = (req: HttpRequest): Promise<HttpResponse> => {
       requests.push(req);

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { audienceClaim, decodeJwtClaims, expiryOf, rolesClaim } from '../../src/core/jwt.js';
 import { authorityMetadata, claimsOf, resolveSettings } from '../../src/core/token.js';
 import { EnvVar, tokenVariables } from '../../src/core/variables.js';
+import { unsignedJwt } from '../support/jwt.js';
 
-const jwt = (claims: unknown): string =>
-  `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+const jwt = (claims: unknown): string => unsignedJwt(claims);
 
 describe('JWT claims (diagnostics only, never verification)', () => {
   it('reads claims and tolerates garbage', () => {
