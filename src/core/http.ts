@@ -1,5 +1,7 @@
 import { request, Agent } from 'node:https';
-import { NOT_HTTPS, TransportError } from './errors.js';
+import { BODY_TOO_LARGE, NOT_HTTPS, TransportError, type Endpoint } from './errors.js';
+
+export { ENDPOINTS, type Endpoint } from './errors.js';
 
 export interface HttpResponse {
   status: number;
@@ -8,23 +10,36 @@ export interface HttpResponse {
   body: string;
 }
 
+/** Largest answer body read by default: a token answer is a few KiB, so 1 MiB is generous. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  /** Who is asked: named in every failure, and chooses the advice (see ENDPOINTS). */
+  endpoint: Endpoint;
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Readonly<Record<string, string>>;
   body?: string;
   timeoutMs: number;
+  /** The exchange fails (errno ERR_BODY_TOO_LARGE) once the answer's body passes this; default 1 MiB. */
+  maxBodyBytes?: number;
   /** Abandons the exchange (a TransportError with errno ABORT_ERR), e.g. once the caller has failed anyway. */
   signal?: AbortSignal;
 }
 
 export type HttpSend = (req: HttpRequest) => Promise<HttpResponse>;
 
-// Keep-alive lets a retry or a second resource reuse the TLS session instead of a new handshake.
-// proxyEnv: self-hosted runners behind a proxy get HTTPS_PROXY / NO_PROXY from the runner, and
-// @actions/http-client honours them, so we do too (Node's built-in tunnelling, Node >= 24.5; older Node
-// ignores the option and connects directly).
-const agent = new Agent({ keepAlive: true, maxSockets: 16, proxyEnv: process.env });
+/**
+ * A connection pool. Keep-alive lets a retry or a second resource reuse the TLS session instead of a new
+ * handshake. proxyEnv: self-hosted runners behind a proxy get HTTPS_PROXY / NO_PROXY from the runner, and
+ * @actions/http-client honours them, so we do too (Node's built-in tunnelling, Node >= 24.5; older Node
+ * ignores the option and connects directly).
+ */
+export function httpsAgent(proxyEnv: NodeJS.ProcessEnv = process.env): Agent {
+  return new Agent({ keepAlive: true, maxSockets: 16, proxyEnv });
+}
+
+const agent = httpsAgent();
 
 // Requests handed to httpsSend but not yet written to a connected socket (see requestsSent).
 let unsent = 0;
@@ -46,31 +61,60 @@ function sentOrFailed(): void {
 }
 
 /**
- * One HTTPS exchange on node:https (cheaper to load than fetch/undici). No retries here: see retry.ts.
- * The timeout covers the whole exchange, so a server that accepts and never answers cannot stall us.
+ * One HTTPS exchange on node:https (cheaper to load than fetch/undici) through `pool`. No retries here: see
+ * retry.ts. The timeout covers the whole exchange, so a server that accepts and never answers cannot stall us,
+ * and the body is counted as it arrives, so one that answers without end cannot exhaust memory.
  */
-export const httpsSend: HttpSend = (req) =>
+export function createHttpsSend(pool: Agent): HttpSend {
+  return (req) => send(pool, req);
+}
+
+/** The shared pool's transport, honouring HTTPS_PROXY / NO_PROXY from process.env. */
+export const httpsSend: HttpSend = createHttpsSend(agent);
+
+const send = (pool: Agent, req: HttpRequest): Promise<HttpResponse> =>
   new Promise<HttpResponse>((resolve, reject) => {
     const url = new URL(req.url);
+    const failure = (message: string, errno: string): TransportError =>
+      new TransportError(message, redactUrl(url), errno, undefined, undefined, req.endpoint);
     if (url.protocol !== 'https:') {
-      reject(new TransportError(`refusing non-HTTPS URL ${redactUrl(url)}`, redactUrl(url), NOT_HTTPS));
+      reject(failure(`refusing non-HTTPS URL ${redactUrl(url)}`, NOT_HTTPS));
       return;
     }
     if (req.signal?.aborted) {
-      reject(new TransportError(`request abandoned (${redactUrl(url)})`, redactUrl(url), 'ABORT_ERR'));
+      reject(failure(`request abandoned (${redactUrl(url)})`, 'ABORT_ERR'));
       return;
     }
+    const maxBody = req.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
-    const outgoing = request(url, { method: req.method, headers, agent }, (res) => {
+    const outgoing = request(url, { method: req.method, headers, agent: pool }, (res) => {
       // A server may answer before it has read the whole request; then 'finish' may never come.
       uncount();
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let received = 0;
+      const tooLarge = (): void => {
+        const err: Error & { code?: string } = new Error(
+          `answer larger than ${maxBody} bytes, the most accepted from it`,
+        );
+        err.code = BODY_TOO_LARGE;
+        fail(err);
+      };
+      // A declared length over the cap fails before a byte is read.
+      if (Number(res.headers['content-length'] ?? 0) > maxBody) {
+        tooLarge();
+        return;
+      }
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > maxBody) tooLarge();
+        else chunks.push(chunk);
+      });
       res.on('error', (err) => {
         fail(err);
       });
       res.on('end', () => {
+        if (failed) return;
         settle();
         const flat: Record<string, string> = {};
         for (const [name, value] of Object.entries(res.headers)) {
@@ -86,7 +130,10 @@ export const httpsSend: HttpSend = (req) =>
       if (counted) sentOrFailed();
       counted = false;
     };
+    let failed = false;
     const fail = (err: Error & { code?: string; statusCode?: number; hostname?: unknown }): void => {
+      if (failed) return;
+      failed = true;
       settle();
       uncount();
       outgoing.destroy();
@@ -100,6 +147,7 @@ export const httpsSend: HttpSend = (req) =>
           err.code ?? 'EUNKNOWN',
           proxyStatus,
           lookupHost,
+          req.endpoint,
         ),
       );
     };

@@ -155,21 +155,21 @@ describe('exo-login CLI', () => {
   it('exits 2 for bad flags and settings, sending nothing', async () => {
     const bad = await cli(['token', '--format', 'yaml'], github());
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/Option --format must be one of raw, json, env/);
+    expect(bad.stderr).toMatch(/exo-login: option --format must be one of raw, json, env/);
     const tenant = await cli(['whoami', '--tenant-id', 'nope'], github());
     expect(tenant.code).toBe(2);
-    expect(tenant.stderr).toMatch(/Option --tenant-id \(or AZURE_TENANT_ID\) must be a GUID/);
+    expect(tenant.stderr).toMatch(/exo-login: option --tenant-id \(or AZURE_TENANT_ID\) must be a GUID/);
     const missing = await cli(['whoami'], { ...github(), AZURE_TENANT_ID: '' });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^exo-login: Option --tenant-id is required \(or set AZURE_TENANT_ID\): /);
+    expect(missing.stderr).toMatch(/^exo-login: option --tenant-id is required \(or set AZURE_TENANT_ID\): /);
     const none = await cli(['whoami'], {});
     expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/No federated token found/);
+    expect(none.stderr).toMatch(/^exo-login: no federated token found/);
     const raw = await cli(['token', '--resource', 'exchange', '--resource', 'graph'], github());
     expect(raw.code).toBe(2);
     const run = await cli(['run', '--max-parallel', '0', 'x.ps1'], github());
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/Option --max-parallel must be a whole number/);
+    expect(run.stderr).toMatch(/exo-login: option --max-parallel must be a whole number/);
     expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
   });
 
@@ -181,7 +181,7 @@ describe('exo-login CLI', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(
-      /Option --authority-host \(or AZURE_AUTHORITY_HOST\) is login\.microsoftonline\.us, the Entra host of O365USGovGCCHigh and O365USGovDoD, but --environment \(or EXO_ENVIRONMENT\) is O365Default: set --environment \(or EXO_ENVIRONMENT\) to one of those/,
+      /exo-login: option --authority-host \(or AZURE_AUTHORITY_HOST\) is login\.microsoftonline\.us, the Entra host of O365USGovGCCHigh and O365USGovDoD, but --environment \(or EXO_ENVIRONMENT\) is O365Default: set --environment \(or EXO_ENVIRONMENT\) to one of those/,
     );
     expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
   });
@@ -222,17 +222,17 @@ describe('exo-login CLI', () => {
       [
         ['run', '--working-directory', dir, 'missing/*.ps1'],
         {},
-        /Argument SCRIPT: 'missing\/\*\.ps1' matches no file/,
+        /exo-login: argument SCRIPT: 'missing\/\*\.ps1' matches no file/,
       ],
       [
         ['run', '--working-directory', join(dir, 'nope'), 'a.ps1'],
         {},
-        /Option --working-directory must be an existing directory/,
+        /exo-login: option --working-directory must be an existing directory/,
       ],
       [
         ['run', '--working-directory', dir, '--tenant-id', emulator.tenantId, 'a.ps1'],
         {},
-        /Option --organization \(or EXO_ORGANIZATION\) is needed for PowerShell workers/,
+        /exo-login: option --organization \(or EXO_ORGANIZATION\) is needed for PowerShell workers/,
       ],
     ];
     for (const [argv, env, pattern] of cases) {
@@ -288,10 +288,10 @@ describe('exo-login CLI: where the federated token comes from', () => {
     expect(missing.stderr).toMatch(/'\/nonexistent\/token' \(ENOENT\)\. Check --token-file and/);
     const two = await cli(['token', '--token-file', '/x', '--token-env', 'Y'], github());
     expect(two.code).toBe(2);
-    expect(two.stderr).toMatch(/Option --token-file and --token-env name two federated tokens/);
+    expect(two.stderr).toMatch(/exo-login: option --token-file and --token-env name two federated tokens/);
     const disagree = await cli(['token', '--source', 'github', '--token-env', 'Y'], github());
     expect(disagree.code).toBe(2);
-    expect(disagree.stderr).toMatch(/Option --source github does not read --token-env/);
+    expect(disagree.stderr).toMatch(/exo-login: option --source github does not read --token-env/);
     expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
   });
 });

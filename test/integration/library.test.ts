@@ -199,7 +199,7 @@ describe('library', () => {
         clientId: emulator.clientId,
         assertion: gitHubActionsSource(emulator.env),
       }),
-    ).rejects.toThrow(/^Input 'tenantId' must be a GUID/);
+    ).rejects.toThrow(/^Option 'tenantId' must be a GUID/);
     expect(emulator.counts().oidc).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { input } from '../../src/core/names.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,10 +62,10 @@ describe('script expansion', () => {
 
 describe('planning workers before any request', () => {
   const names = {
-    scripts: 'scripts',
-    workingDirectory: 'working-directory',
-    organization: 'organization',
-    resources: 'resources',
+    scripts: input('scripts'),
+    workingDirectory: input('working-directory'),
+    organization: input('organization'),
+    resources: input('resources'),
   };
   const plan = async (
     files: string[],
