@@ -306,7 +306,7 @@ function commandOf(first: string | undefined): Command {
   if (first === undefined) return 'help';
   if ((COMMAND_NAMES as readonly string[]).includes(first)) return first as Command;
   throw new ExoLoginError(
-    `Unknown command ${quoted(first)}: use ${COMMAND_NAMES.join(', ')} (exo-login --help).`,
+    `Unknown command ${quoted(first)}: the commands are ${COMMAND_NAMES.join(', ')}. See exo-login --help.`,
     'input',
   );
 }
@@ -315,7 +315,7 @@ function helpTopic(topic: string | undefined): Command | undefined {
   if (topic === undefined) return undefined;
   if ((COMMAND_NAMES as readonly string[]).includes(topic)) return topic as Command;
   throw new ExoLoginError(
-    `No help for ${quoted(topic)}: it is not a command. Commands: ${COMMAND_NAMES.join(', ')}.`,
+    `No help for ${quoted(topic)}: the commands are ${COMMAND_NAMES.join(', ')}. See exo-login --help.`,
     'input',
   );
 }

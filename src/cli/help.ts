@@ -12,7 +12,7 @@ import {
 
 /** Help text, built from the tables in args.ts so that it lists exactly what each command accepts. */
 
-const COLUMN = 24;
+const COLUMN = 26;
 
 function optionLine(name: OptionName): string {
   const spec: OptionSpec = OPTIONS[name];
@@ -47,12 +47,19 @@ function settingsBlock(names: readonly OptionName[]): string {
   return blocks.join('\n\n');
 }
 
+/** `run [options] SCRIPT_OR_GLOB...`: the command, whether it takes options, and its arguments. */
+function synopsis(command: Command): string {
+  const spec = commandSpec(command);
+  const takesOptions = spec.options.length + spec.settings.length > 0;
+  const args = spec.usage.split(' ').filter((word) => /^(\[[A-Z_]+\]|[A-Z_]+(\.\.\.)?)$/.test(word));
+  return [command, ...(takesOptions ? ['[options]'] : []), ...args].join(' ');
+}
+
 function overview(): string {
-  const width = Math.max(...COMMAND_NAMES.map((c) => `${c} ${commandSpec(c).usage}`.length));
-  const usage = COMMAND_NAMES.map((c) => {
-    const spec = commandSpec(c);
-    return `  exo-login ${`${c} ${spec.usage}`.padEnd(width)}  ${spec.summary}`;
-  });
+  const width = Math.max(...COMMAND_NAMES.map((c) => synopsis(c).length));
+  const usage = COMMAND_NAMES.map(
+    (c) => `  exo-login ${synopsis(c).padEnd(width)}  ${commandSpec(c).summary}`,
+  );
   const shared = [...new Set(COMMAND_NAMES.flatMap((c) => commandSpec(c).settings))];
   return `exo-login: an Exchange Online access token from a federated (OIDC) token, with no stored secret.
 

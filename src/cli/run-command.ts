@@ -34,7 +34,7 @@ export interface RunSettings {
 export function runSettings(args: CliArgs): RunSettings {
   if (args.scripts.length === 0) {
     throw new ExoLoginError(
-      "'run' needs at least one script or glob: exo-login run [options] SCRIPT_OR_GLOB... (exo-login help run).",
+      "'run' needs at least one script or glob: exo-login run [options] SCRIPT_OR_GLOB... See exo-login help run.",
       'input',
     );
   }
@@ -83,10 +83,15 @@ export async function runScriptsCommand(
   const err = (line: string): void => {
     io.stderr.write(`${line}\n`);
   };
+  // Errors already printed, so the summary below does not print them a second time.
+  const reported = new Set<string>();
   const logger: Logger = {
     info: err,
     warning: (m) => err(cliMessage(`warning: ${m}`)),
-    error: (m, at) => err(cliMessage(`error: ${at ? `${at.file}:${at.startLine}: ` : ''}${m}`)),
+    error: (m, at) => {
+      reported.add(m);
+      err(cliMessage(`error: ${at ? `${at.file}:${at.startLine}: ` : ''}${m}`));
+    },
     group: (title, lines) => {
       out(`── ${title}`);
       for (const line of lines) out(line);
@@ -109,7 +114,7 @@ export async function runScriptsCommand(
     });
     for (const row of run.rows) {
       err(
-        `${row.result.padEnd(9)} ${row.name}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `: ${row.error}` : ''}`,
+        `${row.result.padEnd(9)} ${row.name}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${row.error && !reported.has(`${row.name}: ${row.error}`) ? `: ${row.error}` : ''}`,
       );
     }
     return run.ok ? EXIT.ok : EXIT.failure;
