@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { request, Agent } from 'node:https';
 import { BODY_TOO_LARGE, NOT_HTTPS, TransportError, type Endpoint } from './errors.js';
 
@@ -72,55 +73,96 @@ export function createHttpsSend(pool: Agent): HttpSend {
 /** The shared pool's transport, honouring HTTPS_PROXY / NO_PROXY from process.env. */
 export const httpsSend: HttpSend = createHttpsSend(agent);
 
+type NodeError = Error & { code?: string; statusCode?: number; hostname?: unknown };
+
+function codedError(message: string, code: string): NodeError {
+  const err: NodeError = new Error(message);
+  err.code = code;
+  return err;
+}
+
+/** Our refusal to send at all: a non-https: URL, or a signal that has already aborted. */
+function refusal(url: URL, req: HttpRequest): TransportError | undefined {
+  const at = redactUrl(url);
+  const failure = (message: string, errno: string): TransportError =>
+    new TransportError(message, at, errno, undefined, undefined, req.endpoint);
+  if (url.protocol !== 'https:') return failure(`refusing non-HTTPS URL ${at}`, NOT_HTTPS);
+  if (req.signal?.aborted) return failure(`request abandoned (${at})`, 'ABORT_ERR');
+  return undefined;
+}
+
+/** Node's error as a TransportError naming the endpoint, with the proxy's status or the name DNS looked up. */
+function transportError(err: NodeError, url: URL, endpoint: Endpoint): TransportError {
+  const proxyStatus = err.code === 'ERR_PROXY_TUNNEL' ? err.statusCode : undefined;
+  const lookupHost = err.code === 'ENOTFOUND' && typeof err.hostname === 'string' ? err.hostname : undefined;
+  return new TransportError(
+    `${redactCredentials(err.message)} (${redactUrl(url)})`,
+    redactUrl(url),
+    err.code ?? 'EUNKNOWN',
+    proxyStatus,
+    lookupHost,
+    endpoint,
+  );
+}
+
+/**
+ * Reads the body, counting bytes as they arrive: a declared length over `maxBody` fails before a byte is read,
+ * and a streamed one as soon as it passes it, so memory stays bounded whatever the server sends.
+ */
+function collectBody(
+  res: IncomingMessage,
+  maxBody: number,
+  fail: (err: NodeError) => void,
+  done: (response: HttpResponse) => void,
+): void {
+  const tooLarge = (): void => {
+    fail(codedError(`answer larger than ${maxBody} bytes, the most accepted from it`, BODY_TOO_LARGE));
+  };
+  if (Number(res.headers['content-length'] ?? 0) > maxBody) {
+    tooLarge();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let over = false;
+  res.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received <= maxBody) chunks.push(chunk);
+    else if (!over) {
+      over = true;
+      tooLarge();
+    }
+  });
+  res.on('error', fail);
+  res.on('end', () => {
+    if (over) return;
+    const flat: Record<string, string> = {};
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    done({ status: res.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks).toString('utf8') });
+  });
+}
+
 const send = (pool: Agent, req: HttpRequest): Promise<HttpResponse> =>
   new Promise<HttpResponse>((resolve, reject) => {
     const url = new URL(req.url);
-    const failure = (message: string, errno: string): TransportError =>
-      new TransportError(message, redactUrl(url), errno, undefined, undefined, req.endpoint);
-    if (url.protocol !== 'https:') {
-      reject(failure(`refusing non-HTTPS URL ${redactUrl(url)}`, NOT_HTTPS));
-      return;
-    }
-    if (req.signal?.aborted) {
-      reject(failure(`request abandoned (${redactUrl(url)})`, 'ABORT_ERR'));
+    const refused = refusal(url, req);
+    if (refused) {
+      reject(refused);
       return;
     }
     const maxBody = req.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+    let failed = false;
     const outgoing = request(url, { method: req.method, headers, agent: pool }, (res) => {
       // A server may answer before it has read the whole request; then 'finish' may never come.
       uncount();
-      const chunks: Buffer[] = [];
-      let received = 0;
-      const tooLarge = (): void => {
-        const err: Error & { code?: string } = new Error(
-          `answer larger than ${maxBody} bytes, the most accepted from it`,
-        );
-        err.code = BODY_TOO_LARGE;
-        fail(err);
-      };
-      // A declared length over the cap fails before a byte is read.
-      if (Number(res.headers['content-length'] ?? 0) > maxBody) {
-        tooLarge();
-        return;
-      }
-      res.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > maxBody) tooLarge();
-        else chunks.push(chunk);
-      });
-      res.on('error', (err) => {
-        fail(err);
-      });
-      res.on('end', () => {
+      collectBody(res, maxBody, fail, (response) => {
         if (failed) return;
         settle();
-        const flat: Record<string, string> = {};
-        for (const [name, value] of Object.entries(res.headers)) {
-          if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks).toString('utf8') });
+        resolve(response);
       });
     });
     // Counted only once request() has not thrown: every path below ends in exactly one uncount.
@@ -130,36 +172,19 @@ const send = (pool: Agent, req: HttpRequest): Promise<HttpResponse> =>
       if (counted) sentOrFailed();
       counted = false;
     };
-    let failed = false;
-    const fail = (err: Error & { code?: string; statusCode?: number; hostname?: unknown }): void => {
+    const fail = (err: NodeError): void => {
       if (failed) return;
       failed = true;
       settle();
       uncount();
       outgoing.destroy();
-      const proxyStatus = err.code === 'ERR_PROXY_TUNNEL' ? err.statusCode : undefined;
-      const lookupHost =
-        err.code === 'ENOTFOUND' && typeof err.hostname === 'string' ? err.hostname : undefined;
-      reject(
-        new TransportError(
-          `${redactCredentials(err.message)} (${redactUrl(url)})`,
-          redactUrl(url),
-          err.code ?? 'EUNKNOWN',
-          proxyStatus,
-          lookupHost,
-          req.endpoint,
-        ),
-      );
+      reject(transportError(err, url, req.endpoint));
     };
     const timer = setTimeout(() => {
-      const err: Error & { code?: string } = new Error(`no response within ${req.timeoutMs} ms`);
-      err.code = 'ETIMEDOUT';
-      fail(err);
+      fail(codedError(`no response within ${req.timeoutMs} ms`, 'ETIMEDOUT'));
     }, req.timeoutMs);
     const abandon = (): void => {
-      const err: Error & { code?: string } = new Error('request abandoned');
-      err.code = 'ABORT_ERR';
-      fail(err);
+      fail(codedError('request abandoned', 'ABORT_ERR'));
     };
     req.signal?.addEventListener('abort', abandon, { once: true });
     // Neither the timer nor the listener may outlive the exchange: the timer would hold the process open.

@@ -60,7 +60,9 @@ describe('exo-login command line', () => {
     expect(usage(['run', '--timeout-minutes', '-1'])).toBe(
       "Option --timeout-minutes needs a value (M); for one that starts with '-', write --timeout-minutes=VALUE. See exo-login --help.",
     );
-    expect(usage(['help', 'bogus'])).toMatch(/^No help for 'bogus': the commands are token, whoami, run, help\. See exo-login --help\.$/);
+    expect(usage(['help', 'bogus'])).toMatch(
+      /^No help for 'bogus': the commands are token, whoami, run, help\. See exo-login --help\.$/,
+    );
   });
 });
 
