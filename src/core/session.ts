@@ -1,89 +1,32 @@
-import { CachedAssertion, type FederatedTokenSource } from './assertion.js';
-import { EXCHANGE_MANAGE_AS_APP_ROLE, type EnvironmentName, type ResourceKind } from './clouds.js';
+import { CachedAssertion } from './assertion.js';
+import { EXCHANGE_MANAGE_AS_APP_ROLE, type ResourceKind } from './clouds.js';
 import { requestToken, type EntraExchange } from './entra.js';
 import { ExoLoginError } from './errors.js';
-import { httpsSend, requestsSent, type HttpSend } from './http.js';
-import { audienceClaim, decodeJwtClaims, expiryOf, rolesClaim, stringClaim } from './jwt.js';
-import type { RetryClock, RetryPolicy } from './retry.js';
+import { httpsSend, requestsSent } from './http.js';
+import { audienceClaim, decodeJwtClaims, expiryOf, stringClaim } from './jwt.js';
+import { organizationWarning, resolveSettings, type ResolvedSettings } from './settings.js';
 import {
-  organizationWarning,
-  resolveSettings,
-  type ResolvedSettings,
-  type SettingsInput,
-} from './settings.js';
+  claimsOf,
+  type AccessToken,
+  type ExoLoginOptions,
+  type ExoTokens,
+  type SessionDeps,
+} from './tokens.js';
+
+export {
+  claimsOf,
+  type AccessToken,
+  type ExoLoginOptions,
+  type ExoTokens,
+  type SessionDeps,
+  type TokenClaims,
+} from './tokens.js';
 import { TROUBLES, fixFor } from './troubleshooting.js';
 import type { ResourceRequest } from './validate.js';
 
 type Msal = typeof import('@azure/msal-node');
 let msalModule: Promise<Msal> | undefined;
 const loadMsal = (): Promise<Msal> => (msalModule ??= import('@azure/msal-node'));
-
-/** Claims of an access token that are safe to print. */
-export interface TokenClaims {
-  tenantId: string | undefined;
-  appId: string | undefined;
-  objectId: string | undefined;
-  audience: string | undefined;
-  roles: string[];
-}
-
-export interface AccessToken {
-  kind: ResourceKind;
-  resource: string;
-  /** Secret. */
-  token: string;
-  expiresOn: Date;
-  claims: TokenClaims;
-}
-
-export interface ExoTokens {
-  environment: EnvironmentName;
-  /** Tenant GUID from the token's `tid` (falls back to the configured tenant). */
-  tenantId: string;
-  organization: string | undefined;
-  tokens: Partial<Record<ResourceKind, AccessToken>>;
-  /** Earliest expiry among the tokens. */
-  expiresOn: Date;
-  /** Problems that do not stop the token from being issued, e.g. a missing Exchange.ManageAsApp role. */
-  warnings: string[];
-}
-
-/** What a session needs besides its settings: the federated token, hooks, and injectable I/O. */
-export interface SessionDeps {
-  /** Source of the federated token presented to Entra. */
-  assertion: FederatedTokenSource;
-  /** Called with every secret (federated token, access tokens) as soon as it exists, before anything can print it. */
-  onSecret?: (secret: string) => void;
-  /** Called with a one-line message before each retry. */
-  onRetry?: (message: string) => void;
-  /** Per-request timeout. */
-  timeoutMs?: number;
-  retryPolicy?: RetryPolicy;
-  clock?: RetryClock;
-  /** HTTPS transport; injectable for embedding, defaults to node:https. */
-  send?: HttpSend;
-}
-
-/** The library's options: raw settings (validated with the library's field names) and the session's needs. */
-export interface ExoLoginOptions extends SettingsInput, SessionDeps {
-  /** Connect-ExchangeOnline -ExchangeEnvironmentName value; default O365Default. */
-  environment?: string;
-  /** Audience of the federated token; default: the cloud's recommended value. */
-  audience?: string;
-  /** Entra host[:port]; default: the cloud's. */
-  authorityHost?: string;
-}
-
-export function claimsOf(token: string): TokenClaims {
-  const claims = decodeJwtClaims(token);
-  return {
-    tenantId: stringClaim(claims, 'tid'),
-    appId: stringClaim(claims, 'appid') ?? stringClaim(claims, 'azp'),
-    objectId: stringClaim(claims, 'oid'),
-    audience: audienceClaim(claims),
-    roles: rolesClaim(claims),
-  };
-}
 
 /**
  * One tenant/app/cloud: mints Exchange Online (and optional Security & Compliance / Graph) tokens, and mints
