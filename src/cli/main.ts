@@ -90,9 +90,19 @@ async function runCommand(args: CliArgs, io: CliIo): Promise<number> {
   }
 }
 
-/** The failure's stack and its causes', through the debug channel: a line each, prefixed. */
+/**
+ * The failure's stack and its causes', through the debug channel: in GitHub Actions a ::debug:: command (shown
+ * with debug logging), elsewhere a line each, prefixed.
+ */
 function debugStack(error: unknown, io: CliIo): void {
-  for (const line of errorStack(error).split('\n')) io.stderr.write(`exo-login: debug: ${line}\n`);
+  const stack = errorStack(error);
+  if (io.env['GITHUB_ACTIONS'] === 'true') {
+    // The toolkit's escaping for a command's message: the whole stack is one command.
+    const data = stack.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+    io.stderr.write(`::debug::${data}\n`);
+    return;
+  }
+  for (const line of stack.split('\n')) io.stderr.write(`exo-login: debug: ${line}\n`);
 }
 
 export function formatTokens(tokens: ExoTokens, args: CliArgs): string {

@@ -173,6 +173,24 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
     }
   });
 
+  it('echoes a huge value in one short annotation, not whole (issue 9.7)', async () => {
+    const result = await run({ 'tenant-id': 'x'.repeat(100_000) });
+    expect(result.code).toBe(1);
+    const message = errorAnnotation(result) ?? '';
+    expect(message).toMatch(/^Input 'tenant-id' must be a GUID .*; got 'x{60}…' \(100000 characters\)\.$/);
+    expect(message.length).toBeLessThan(300);
+    expect(emulator.counts()).toEqual(requests(0, 0));
+  });
+
+  it('refuses authority-host values that are no host name, by name and before any request (issue 9.7)', async () => {
+    for (const value of ['-1', 'nan', '1e3', `${'a'.repeat(100_000)}.example`]) {
+      const result = await run({ 'authority-host': value });
+      expect(result.code).toBe(1);
+      expect(errorAnnotation(result)).toMatch(/^Input 'authority-host' must be a host name such as /);
+    }
+    expect(emulator.counts()).toEqual(requests(0, 0));
+  });
+
   it('rejects a missing required input', async () => {
     const result = await run({}, { 'INPUT_CLIENT-ID': undefined });
     expect(result.code).toBe(1);

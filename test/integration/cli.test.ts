@@ -329,6 +329,14 @@ describe('exo-login CLI messages (issue 9.12)', () => {
     expect(debug.stderr).toMatch(/^exo-login: debug: +at /m);
     expect(debug.stderr).toContain(plain.stderr.trim());
   });
+
+  it('under RUNNER_DEBUG=1 in GitHub Actions the stack goes to ::debug::, one command', async () => {
+    emulator.injectFaults('token', [{ kind: 'answer', body: { access_token: 42, expires_in: 3599 } }]);
+    const run = await cli(['token'], { ...github(), GITHUB_ACTIONS: 'true', RUNNER_DEBUG: '1' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^::debug::ExoLoginError: Entra ID at .*malformed answer.*%0A +at /m);
+    expect(run.stderr).not.toContain('exo-login: debug:');
+  });
 });
 
 describe('exo-login help per command (issue 15.5)', () => {

@@ -122,6 +122,16 @@ describe('planning workers before any request', () => {
       /^Input 'scripts' matched 'checks\/README\.md', which exo-login cannot run: use \.ps1, \.sh, \.js, \.mjs, \.py files/,
     );
   });
+  it('summarises a long list of files it cannot run (issue 9.7)', async () => {
+    const many = Array.from({ length: 300 }, (_, i) => `docs/note-${String(i).padStart(3, '0')}.md`);
+    const error = (await plan(many, { patterns: ['docs/*'], organization: 'x.onmicrosoft.com' }).catch(
+      (e: unknown) => e,
+    )) as Error;
+    expect(error.message).toMatch(
+      /^Input 'scripts' matched 'docs\/note-000\.md', 'docs\/note-001\.md', .* and 295 more, which exo-login cannot run/,
+    );
+    expect(error.message.length).toBeLessThan(400);
+  });
   it('needs an Exchange token for PowerShell workers, not for others', async () => {
     const org = 'contoso.onmicrosoft.com';
     const needs = /^Input 'resources' must include exchange for PowerShell workers/;
