@@ -171,6 +171,6 @@ export function fixForTransport(error: TransportError): string {
     case 'tls':
       return `The TLS handshake with ${host} failed (${errno}): a TLS-inspecting proxy or firewall in between, or no protocol version or cipher both sides accept. ${fixFor('network')}`;
     case undefined:
-      return fixFor('network');
+      return `Check that the runner reaches ${host}, which ${endpoint.configuredBy} names for ${endpoint.name}. ${fixFor('network')}`;
   }
 }

@@ -145,11 +145,11 @@ describe('transport failures', () => {
     for (const errno of ['ECONNRESET', 'ERR_NOT_HTTPS', 'ENOTFOUND', 'ERR_TLS_CERT_ALTNAME_INVALID']) {
       const text = explainTransport(oidc(errno, 'read ECONNRESET'));
       expect(text, errno).toMatch(/^Cannot reach GitHub's OIDC service at pipelines\.actions\.example: /);
-      if (errno !== 'ECONNRESET') expect(text, errno).toContain('ACTIONS_ID_TOKEN_REQUEST_URL');
+      expect(text, errno).toContain('ACTIONS_ID_TOKEN_REQUEST_URL');
       expect(text, errno).not.toMatch(/check the authority-host/);
     }
     expect(explainTransport(failed('ECONNRESET', undefined, undefined, 'read ECONNRESET'))).toMatch(
-      /^Cannot reach Entra ID at login\.example:8443: read ECONNRESET\. Fix: /,
+      /^Cannot reach Entra ID at login\.example:8443: read ECONNRESET\. Check that the runner reaches login\.example:8443, which the authority-host setting names for Entra ID\. Fix: /,
     );
   });
 
@@ -169,6 +169,8 @@ describe('transport failures', () => {
   });
 
   it('points a transient failure at the network fix alone', () => {
-    expect(fixForTransport(failed('ECONNRESET'))).toMatch(/^Fix: .*TROUBLESHOOTING\.md#network\.\)$/);
+    expect(fixForTransport(failed('ECONNRESET'))).toMatch(
+      /^Check that the runner reaches login\.example:8443, which the authority-host setting names for Entra ID\. Fix: .*TROUBLESHOOTING\.md#network\.\)$/,
+    );
   });
 });
