@@ -13,7 +13,7 @@ import {
 } from './retry.js';
 import { TransportError } from './errors.js';
 import { TROUBLES, explainTransport, fixFor } from './troubleshooting.js';
-import { quoted } from './names.js';
+import { oneLine, quoted } from './names.js';
 
 /**
  * Where the federated token (the client assertion) comes from. GitHub Actions mints one per audience;
@@ -160,7 +160,7 @@ function gitHubMessage(body: string): string | undefined {
     const message = (JSON.parse(body) as { message?: unknown } | null)?.message;
     if (typeof message !== 'string' || message.trim() === '') return undefined;
     const line = message.trim().split(/\r?\n/)[0] ?? '';
-    return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+    return oneLine(line.length > 200 ? `${line.slice(0, 200)}…` : line);
   } catch {
     return undefined;
   }

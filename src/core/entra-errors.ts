@@ -1,5 +1,5 @@
 import { ExoLoginError } from './errors.js';
-import { settingRef, type SettingName } from './names.js';
+import { oneLine, settingRef, type SettingName } from './names.js';
 import type { SettingSource } from './settings.js';
 import { audienceClaim, decodeJwtClaims, stringClaim } from './jwt.js';
 import { fixFor, TROUBLES, type TroubleKey } from './troubleshooting.js';
@@ -74,7 +74,7 @@ export interface EntraErrorContext {
 /** The description without Entra's trailing Trace/Correlation/Timestamp lines, which are printed apart. */
 function headline(body: EntraErrorBody): string {
   const text = (body.error_description ?? body.error).split(/\r?\n| Trace ID:/)[0] ?? body.error;
-  return text.trim();
+  return oneLine(text.trim());
 }
 
 /** One paragraph naming what went wrong, what GitHub presented, and the fix, with Entra's correlation id. */

@@ -64,6 +64,11 @@ export function quoted(value: string, limit = ECHO_LIMIT): string {
   return cut ? `'${shown}…' (${chars.length} characters)` : `'${shown}'`;
 }
 
+/** Outside text (a server's message) fit for one log line: control characters and line separators escaped. */
+export function oneLine(text: string): string {
+  return Array.from(text).map(escapeControl).join('');
+}
+
 const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 /** C0 and C1 controls and the Unicode line separators, which could start a new line, as escapes. */

@@ -120,3 +120,29 @@ describe('GitHub Actions OIDC source', () => {
     expect((error as ExoLoginError).message).toContain('TROUBLESHOOTING.md#id-token-request');
   });
 });
+
+describe('ACTIONS_ID_TOKEN_REQUEST_URL (issue 9.9)', () => {
+  const source = (url: string) =>
+    gitHubActionsSource({ ACTIONS_ID_TOKEN_REQUEST_URL: url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't' });
+  it('takes an https:// URL', () => {
+    expect(
+      source('https://pipelines.actions.githubusercontent.com/x/idtoken?api-version=2.0').description,
+    ).toBe('GitHub Actions OIDC');
+  });
+  it.each(['http://127.0.0.1:8080/idtoken', 'ftp://x/y', 'not a url', 'https://user:pw@host/idtoken'])(
+    'refuses %s, naming the variable and without Entra advice',
+    (url) => {
+      let error: unknown;
+      try {
+        source(url);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ExoLoginError);
+      expect((error as ExoLoginError).code).toBe('oidc-url');
+      const message = (error as Error).message;
+      expect(message).toMatch(/^ACTIONS_ID_TOKEN_REQUEST_URL is '.*', not an https:\/\/ URL: /);
+      expect(message).not.toMatch(/authority-host|Entra|pw@/);
+    },
+  );
+});

@@ -5,6 +5,7 @@ import {
   field,
   input,
   listed,
+  oneLine,
   option,
   quoted,
   settingLabel,
@@ -56,5 +57,11 @@ describe('echoed values (issue 9.7)', () => {
     const text = listed(many);
     expect(text).toMatch(/^'dir\/file-0\.txt', 'dir\/file-1\.txt', .* and 2995 more$/);
     expect(text.length).toBeLessThan(200);
+  });
+});
+
+describe('outside text', () => {
+  it('cannot start a new line or carry terminal escapes', () => {
+    expect(oneLine('a\u001b[31mred\u2028::warning::x')).toBe('a\\u001b[31mred\\u2028::warning::x');
   });
 });
