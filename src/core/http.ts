@@ -12,7 +12,7 @@ export interface HttpResponse {
 }
 
 /** Largest answer body read by default: a token answer is a few KiB, so 1 MiB is generous. */
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 export interface HttpRequest {
   /** Who is asked: named in every failure, and chooses the advice (see ENDPOINTS). */
@@ -23,7 +23,7 @@ export interface HttpRequest {
   body?: string;
   timeoutMs: number;
   /** The exchange fails (errno ERR_BODY_TOO_LARGE) once the answer's body passes this; default 1 MiB. */
-  maxBodyBytes?: number;
+  maxResponseBytes?: number;
   /** Abandons the exchange (a TransportError with errno ABORT_ERR), e.g. once the caller has failed anyway. */
   signal?: AbortSignal;
 }
@@ -152,7 +152,7 @@ const send = (pool: Agent, req: HttpRequest): Promise<HttpResponse> =>
       reject(refused);
       return;
     }
-    const maxBody = req.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const maxBody = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
     let failed = false;

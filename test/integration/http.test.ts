@@ -79,7 +79,7 @@ describe('bounded answers (issue 9.4)', () => {
       method: 'GET',
       url: `${emulator.oidcRequestUrl}&audience=a`,
       timeoutMs: 20_000,
-      maxBodyBytes: 64 * 1024,
+      maxResponseBytes: 64 * 1024,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
     expect(error).toMatchObject({
