@@ -176,11 +176,11 @@ export function tokenFileSource(path: string, variable = 'AZURE_FEDERATED_TOKEN_
         text = await readFile(path, 'utf8');
       } catch (error) {
         throw new ExoLoginError(
-          `Cannot read the federated token file '${path}' (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}). Check ${variable} and that the file is mounted and readable.`,
+          `Cannot read the federated token file ${quoted(path)} (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}). Check ${variable} and that the file is mounted and readable.`,
           'token-file',
         );
       }
-      return requireJwt(text.trim(), `the token file '${path}'`);
+      return requireJwt(text.trim(), `the token file ${quoted(path)}`);
     },
   };
 }
@@ -216,7 +216,7 @@ export function callbackSource(
 function requireJwt(value: string, where: string): string {
   if (value.split('.').length !== 3 || decodeJwtClaims(value) === undefined) {
     throw new ExoLoginError(
-      `${where} does not hold a JWT (expected three base64url parts).`,
+      `${where[0]?.toUpperCase() ?? ''}${where.slice(1)} does not hold a JWT (expected three base64url parts).`,
       'assertion-format',
     );
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExoLoginError } from '../../src/core/errors.js';
-import { resolveSettings } from '../../src/core/settings.js';
+import { organizationWarning, resolveSettings } from '../../src/core/settings.js';
 import { CLI_SETTING_NAMES, parseCli } from '../../src/cli/args.js';
 import { resolveSourceKind } from '../../src/core/sources.js';
 
@@ -119,6 +119,19 @@ describe('settings errors name the option and the variable it falls back to', ()
         CLI_SETTING_NAMES,
       ).authorityHost,
     ).toBe('login.microsoftonline.us');
+  });
+  it('records where each setting came from, so warnings can say so (issue 9.11)', () => {
+    const args = parseCli(['whoami', '--client-id', CLIENT], { AZURE_TENANT_ID: 'contoso.com' });
+    const settings = resolveSettings(args.settings, CLI_SETTING_NAMES, args.fromVariable);
+    expect(settings.sources).toMatchObject({
+      tenantId: 'variable',
+      clientId: 'given',
+      organization: 'tenant',
+      audience: 'default',
+    });
+    expect(organizationWarning(settings)).toMatch(
+      /^organization contoso\.com, taken from the tenant ID, is not an initial \*\.onmicrosoft\.com domain: .*set --organization \(or EXO_ORGANIZATION\) to it/,
+    );
   });
   it('takes the environment from EXO_ENVIRONMENT, the flag first', () => {
     const env = {
