@@ -4,12 +4,14 @@
  * PowerShell; `--parameters` carries JSON values (hashtables, arrays, numbers) and is merged with them.
  */
 import { ExoLoginError, InputError } from '../core/errors.js';
+import { argument, option, quoted } from '../core/names.js';
+import type { SettingsInput } from '../core/settings.js';
 import type { ExoLoginSession } from '../core/token.js';
 import { exchangeOnline, type CmdletRow } from '../exchange/client.js';
 import { cleanText } from '../exchange/errors.js';
 import { EXCHANGE_ENDPOINTS, type ExchangeEndpoint } from '../exchange/routing.js';
-import { EXIT, optionTakesValue, type CliArgs } from './args.js';
-import type { CliIo } from './main.js';
+import { EXIT, OPTIONS, type CliArgs, type OptionSpec } from './args.js';
+import { messenger, type CliIo } from './io.js';
 
 export const INVOKE_FORMATS = ['json', 'ndjson', 'table'] as const;
 export type InvokeFormat = (typeof INVOKE_FORMATS)[number];
@@ -21,7 +23,13 @@ export interface InvokeSettings {
   format: InvokeFormat;
   endpoint: ExchangeEndpoint;
   /** The command line's settings with the endpoint's token added to the resources. */
-  args: CliArgs;
+  settings: SettingsInput;
+}
+
+/** Whether `--name` takes a value (so the word after it is not a positional argument). */
+function optionTakesValue(name: string): boolean {
+  const spec = (OPTIONS as Record<string, OptionSpec | undefined>)[name];
+  return spec?.type === 'string';
 }
 
 /**
@@ -67,10 +75,13 @@ export function parsePowerShellParameters(tokens: readonly string[]): Record<str
     const name = (colon === -1 ? token : token.slice(0, colon)).slice(1);
     const raw = colon === -1 ? tokens[++i] : token.slice(colon + 1);
     if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) {
-      throw new InputError('CMDLET', `parameters are written -Name value or -Switch; '${token}' is neither.`);
+      throw new InputError(
+        argument('CMDLET'),
+        `parameters are written -Name value or -Switch; ${quoted(token)} is neither.`,
+      );
     }
     if (Object.keys(out).some((k) => k.toLowerCase() === name.toLowerCase())) {
-      throw new InputError('CMDLET', `parameter -${name} is given twice.`);
+      throw new InputError(argument('CMDLET'), `parameter -${name} is given twice.`);
     }
     out[name] = raw === '\0switch' ? true : powershellValue(raw ?? '');
   }
@@ -92,7 +103,7 @@ export function invokeSettings(
   powershell: readonly string[],
   stdoutIsTty: boolean,
 ): InvokeSettings {
-  const cmdlet = args.cmdlet;
+  const { cmdlet, extra } = args.invoke;
   if (cmdlet === '') {
     throw new ExoLoginError(
       'exo-login invoke needs a cmdlet: exo-login invoke Get-Mailbox [-Name value]... [--parameters JSON]',
@@ -101,39 +112,42 @@ export function invokeSettings(
   }
   if (!/^[A-Za-z]+-[A-Za-z0-9]+$/.test(cmdlet)) {
     throw new InputError(
-      'CMDLET',
-      `must be a cmdlet name such as Get-Mailbox; got '${cleanText(cmdlet, 100)}'.`,
+      argument('CMDLET'),
+      `must be a cmdlet name such as Get-Mailbox; got ${quoted(cmdlet)}.`,
+    );
+  }
+  if (extra.length > 0) {
+    throw new ExoLoginError(
+      `Unexpected arguments after '${cmdlet}': ${extra.map((e) => quoted(e)).join(' ')}.`,
+      'input',
     );
   }
   const fromPowerShell = parsePowerShellParameters(powershell);
-  const fromJson = parseParametersJson(args.parameters);
+  const fromJson = parseParametersJson(args.invoke.parameters);
   for (const name of Object.keys(fromJson)) {
     const clash = Object.keys(fromPowerShell).find((k) => k.toLowerCase() === name.toLowerCase());
     if (clash !== undefined)
-      throw new InputError('--parameters', `and -${clash} both set ${name}: keep one.`);
+      throw new InputError(option('parameters'), `and -${clash} both set ${name}: keep one.`);
   }
-  const endpoint = (args.endpoint || 'exchange') as ExchangeEndpoint;
+  const endpoint = (args.invoke.endpoint || 'exchange') as ExchangeEndpoint;
   if (!EXCHANGE_ENDPOINTS.includes(endpoint)) {
-    throw new InputError('--endpoint', `must be ${EXCHANGE_ENDPOINTS.join(' or ')}; got '${args.endpoint}'.`);
-  }
-  const format = (args.invokeFormat || (stdoutIsTty ? 'table' : 'json')) as InvokeFormat;
-  if (!INVOKE_FORMATS.includes(format)) {
     throw new InputError(
-      '--format',
-      `must be one of ${INVOKE_FORMATS.join(', ')}; got '${args.invokeFormat}'.`,
+      option('endpoint'),
+      `must be ${EXCHANGE_ENDPOINTS.join(' or ')}; got ${quoted(args.invoke.endpoint)}.`,
     );
   }
-  const select = args.select === '' ? [] : args.select.split(',').map((s) => s.trim());
+  const format = (args.invoke.formatGiven ? args.format : stdoutIsTty ? 'table' : 'json') as InvokeFormat;
+  const select = args.invoke.select === '' ? [] : args.invoke.select.split(',').map((s) => s.trim());
   const bad = select.find((s) => !/^[A-Za-z][A-Za-z0-9_]*$/.test(s));
   if (bad !== undefined)
-    throw new InputError('--select', `takes property names separated by commas; got '${bad}'.`);
+    throw new InputError(option('select'), `takes property names separated by commas; got ${quoted(bad)}.`);
   return {
     cmdlet,
     parameters: { ...fromPowerShell, ...fromJson },
     select,
     format,
     endpoint,
-    args: { ...args, resources: withResource(args.resources, endpoint) },
+    settings: { ...args.settings, resources: withResource(args.settings.resources, endpoint) },
   };
 }
 
@@ -143,11 +157,11 @@ function parseParametersJson(text: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new InputError('--parameters', `must be a JSON object: ${(error as Error).message}.`);
+    throw new InputError(option('parameters'), `must be a JSON object: ${(error as Error).message}.`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new InputError(
-      '--parameters',
+      option('parameters'),
       'must be a JSON object of parameter names to values, e.g. {"Identity":"x"}.',
     );
   }
@@ -155,11 +169,13 @@ function parseParametersJson(text: string): Record<string, unknown> {
 }
 
 /** The resources the session mints: what --resource asked for, plus the endpoint's own token. */
-function withResource(resources: string, endpoint: ExchangeEndpoint): string {
-  const listed = resources.split(',').filter(Boolean);
-  if (listed.length === 0) return endpoint === 'exchange' ? '' : endpoint;
-  if (listed.some((r) => r.split('=')[0]?.trim().toLowerCase() === endpoint)) return resources;
-  return [...listed, endpoint].join(',');
+function withResource(resources: SettingsInput['resources'], endpoint: ExchangeEndpoint): string[] {
+  const listed = (typeof resources === 'string' ? resources.split(',') : [...(resources ?? [])]).filter(
+    (r) => r.trim() !== '',
+  );
+  if (listed.length === 0) return endpoint === 'exchange' ? [] : [endpoint];
+  if (listed.some((r) => r.split('=')[0]?.trim().toLowerCase() === endpoint)) return listed;
+  return [...listed, endpoint];
 }
 
 /** Runs the cmdlet; rows on stdout in the chosen format, warnings and retries on stderr. */
@@ -168,14 +184,8 @@ export async function runInvoke(
   session: ExoLoginSession,
   io: CliIo,
 ): Promise<number> {
-  const err = (line: string): void => {
-    io.stderr.write(`${line}\n`);
-  };
-  const exo = exchangeOnline(session, {
-    endpoint: settings.endpoint,
-    onWarning: (warning) => err(`warning: ${warning}`),
-    onRetry: (message) => err(message),
-  });
+  const { say, warn } = messenger(io);
+  const exo = exchangeOnline(session, { endpoint: settings.endpoint, onWarning: warn, onRetry: say });
   const call = exo.invoke(
     settings.cmdlet,
     settings.parameters,

@@ -10,7 +10,8 @@
  * and the public clients (../shared/docs/exchange-admin-api.md).
  */
 import { randomUUID } from 'node:crypto';
-import { ExoLoginError, InputError, ResponseTooLargeError, TransportError } from '../core/errors.js';
+import { BODY_TOO_LARGE, ENDPOINTS, ExoLoginError, InputError, TransportError } from '../core/errors.js';
+import { field, quoted } from '../core/names.js';
 import { httpsSend, type HttpResponse, type HttpSend } from '../core/http.js';
 import {
   realClock,
@@ -154,11 +155,14 @@ export function exchangeOnline(
 function resolveOptions(session: ExchangeTokenSource, options: ExchangeClientOptions): Settings {
   const endpoint = options.endpoint ?? 'exchange';
   if (!EXCHANGE_ENDPOINTS.includes(endpoint)) {
-    throw new InputError('endpoint', `must be ${EXCHANGE_ENDPOINTS.join(' or ')}; got '${shown(endpoint)}'.`);
+    throw new InputError(
+      field('endpoint'),
+      `must be ${EXCHANGE_ENDPOINTS.join(' or ')}; got ${quoted(shown(endpoint))}.`,
+    );
   }
   if (!session.settings.resources.some((r) => r.kind === endpoint)) {
     throw new InputError(
-      'endpoint',
+      field('endpoint'),
       `is '${endpoint}', but the session mints no ${endpoint} token: add '${endpoint}' to its resources.`,
     );
   }
@@ -171,7 +175,7 @@ function resolveOptions(session: ExchangeTokenSource, options: ExchangeClientOpt
   ): number => {
     if (value === undefined) return fallback;
     if (!Number.isInteger(value) || value < min || value > max)
-      throw new InputError(name, `must be a whole number from ${min} to ${max}; got ${value}.`);
+      throw new InputError(field(name), `must be a whole number from ${min} to ${max}; got ${value}.`);
     return value;
   };
   return {
@@ -200,7 +204,7 @@ function checkAnchor(value: string, input: string): string {
   // eslint-disable-next-line no-control-regex -- a header value must not carry control characters
   if (v === '' || v.length > 512 || /[\u0000-\u001f\u007f]/.test(v)) {
     throw new InputError(
-      input,
+      field(input),
       'must be one line naming a mailbox, e.g. UPN:user@contoso.com or user@contoso.com.',
     );
   }
@@ -229,10 +233,13 @@ class AdminApiClient implements ExchangeOnlineClient {
 
   invoke(cmdlet: string, parameters: Record<string, unknown> = {}, options: InvokeOptions = {}): CmdletCall {
     if (typeof cmdlet !== 'string' || !/^[A-Za-z]+-[A-Za-z0-9]+$/.test(cmdlet)) {
-      throw new InputError('cmdlet', `must be a cmdlet name such as Get-Mailbox; got '${shown(cmdlet)}'.`);
+      throw new InputError(
+        field('cmdlet'),
+        `must be a cmdlet name such as Get-Mailbox; got ${quoted(shown(cmdlet))}.`,
+      );
     }
     if (!isPlainObject(parameters))
-      throw new InputError('parameters', 'must be an object of parameter names to values.');
+      throw new InputError(field('parameters'), 'must be an object of parameter names to values.');
     const { rest, properties } = takeProperties(cmdlet, parameters);
     const select = checkSelect([...(options.select ?? []), ...properties]);
     const encoded = encodeParameters(rest);
@@ -308,6 +315,7 @@ class AdminApiClient implements ExchangeOnlineClient {
         body: request.body,
         timeoutMs: timeoutWithin(this.settings.timeoutMs, context.deadline, this.settings.clock.now()),
         maxResponseBytes: this.settings.maxResponseBytes,
+        endpoint: ENDPOINTS.exchange,
         ...(context.signal && { signal: context.signal }),
       });
       if (isRedirect(response.status)) {
@@ -379,7 +387,7 @@ class AdminApiClient implements ExchangeOnlineClient {
     const tokens = await this.session.tokensValidUntil(new Date(this.settings.clock.now() + TOKEN_MARGIN_MS));
     const token = tokens.tokens[this.endpoint]?.token;
     if (token === undefined)
-      throw new ExoLoginError(`The session minted no ${this.endpoint} token.`, 'exchange-token');
+      throw new ExoLoginError(`The session minted no ${this.endpoint} token.`, 'exchange-usage');
     return token;
   }
 
@@ -490,6 +498,19 @@ class AdminApiClient implements ExchangeOnlineClient {
       (error instanceof ExoLoginError && !(error instanceof TransportError))
     )
       return error;
+    if (error instanceof TransportError && error.errno === BODY_TOO_LARGE) {
+      return this.failure(
+        request,
+        undefined,
+        'malformed',
+        `the answer is larger than ${this.settings.maxResponseBytes} bytes (maxResponseBytes); lower pageSize or select fewer properties.`,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        error,
+      );
+    }
     if (error instanceof TransportError) {
       if (error.errno === 'ABORT_ERR') return error;
       return this.failure(
@@ -500,19 +521,6 @@ class AdminApiClient implements ExchangeOnlineClient {
         undefined,
         undefined,
         fixForTransport(error),
-        undefined,
-        error,
-      );
-    }
-    if (error instanceof ResponseTooLargeError) {
-      return this.failure(
-        request,
-        error.status,
-        'malformed',
-        `the answer is larger than ${error.limitBytes} bytes (maxResponseBytes); lower pageSize or select fewer properties.`,
-        undefined,
-        undefined,
-        undefined,
         undefined,
         error,
       );
@@ -668,7 +676,7 @@ function checkSelect(select: readonly unknown[]): string[] {
   const names = [...new Set(select.map((s) => (typeof s === 'string' ? s.trim() : '')))];
   const bad = names.find((n) => !/^[A-Za-z][A-Za-z0-9_]*$/.test(n));
   if (bad !== undefined)
-    throw new InputError('select', `takes property names (letters, digits, _); got '${bad}'.`);
+    throw new InputError(field('select'), `takes property names (letters, digits, _); got ${quoted(bad)}.`);
   return names;
 }
 

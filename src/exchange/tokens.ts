@@ -3,12 +3,12 @@
  * expire); tokensFromEnvironment() makes one from the variables a `.js`/`.mjs` worker is given, whose tokens
  * cannot be refreshed.
  */
-import { ExoLoginError, InputError } from '../core/errors.js';
+import { ExoLoginError } from '../core/errors.js';
 import { audienceClaim, decodeJwtClaims, expiryOf } from '../core/jwt.js';
 import { EnvVar } from '../core/variables.js';
+import { quoted } from '../core/names.js';
 import { claimsOf, type AccessToken, type ResolvedSettings } from '../core/token.js';
-import type { ResourceKind } from '../core/clouds.js';
-import { parseEnvironment } from '../core/validate.js';
+import { ENVIRONMENT_NAMES, type EnvironmentName, type ResourceKind } from '../core/clouds.js';
 
 export interface ExchangeTokenSource {
   readonly settings: Pick<ResolvedSettings, 'tenantId' | 'environment' | 'organization' | 'resources'>;
@@ -39,9 +39,9 @@ export function tokensFromEnvironment(
     const claims = decodeJwtClaims(token);
     const audience = audienceClaim(claims);
     if (!claims || !audience || !/^https:\/\//.test(audience)) {
-      throw new InputError(
-        name,
-        'must hold the access token exo-login gave this worker (a JWT whose audience is an https:// resource).',
+      throw new ExoLoginError(
+        `${name} must hold the access token exo-login gave this worker (a JWT whose audience is an https:// resource).`,
+        'token-env',
       );
     }
     tokens[kind] = { token, expiresOn: expiryOf(claims) };
@@ -59,7 +59,7 @@ export function tokensFromEnvironment(
   return {
     settings: {
       tenantId,
-      environment: parseEnvironment(env[EnvVar.Environment] ?? '', EnvVar.Environment),
+      environment: environmentOf(env[EnvVar.Environment]),
       organization: env[EnvVar.Organization]?.trim() || undefined,
       resources,
     },
@@ -80,4 +80,16 @@ export function tokensFromEnvironment(
     // Nothing to refresh with: the client's one retry after a 401 resends the same token, then explains.
     mint: () => Promise.resolve(current),
   };
+}
+
+/** EXO_ENVIRONMENT as exo-login sets it (a Connect-ExchangeOnline environment name); unset means O365Default. */
+function environmentOf(value: string | undefined): EnvironmentName {
+  const v = (value ?? '').trim();
+  if (v === '') return 'O365Default';
+  const match = ENVIRONMENT_NAMES.find((name) => name.toLowerCase() === v.toLowerCase());
+  if (match) return match;
+  throw new ExoLoginError(
+    `${EnvVar.Environment} must be one of ${ENVIRONMENT_NAMES.join(', ')}; got ${quoted(v)}.`,
+    'token-env',
+  );
 }

@@ -110,7 +110,7 @@ describe('exo-login invoke', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toHaveLength(1000);
     expect(run.stderr).toBe(
-      'warning: There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter.\n',
+      'exo-login: warning: There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter.\n',
     );
     expect(emulator.exchange.invocations()[0]?.query).toBe('?$select=Alias');
   });
@@ -145,21 +145,21 @@ describe('exo-login invoke', () => {
 
   it.each([
     [['invoke'], /needs a cmdlet/],
-    [['invoke', 'Get Mailbox'], /Argument CMDLET must be a cmdlet name/],
-    [['invoke', 'Get-Mailbox', '--parameters', '{bad'], /Option --parameters must be a JSON object/],
+    [['invoke', 'Get Mailbox'], /argument CMDLET must be a cmdlet name/],
+    [['invoke', 'Get-Mailbox', '--parameters', '{bad'], /option --parameters must be a JSON object/],
     [
       ['invoke', 'Get-Mailbox', '--parameters', '[1]'],
-      /Option --parameters must be a JSON object of parameter names/,
+      /option --parameters must be a JSON object of parameter names/,
     ],
     [
       ['invoke', 'Get-Mailbox', '-Identity', 'a', '--parameters', '{"identity":"b"}'],
       /and -Identity both set identity/,
     ],
     [['invoke', 'Get-Mailbox', '-Identity', 'a', '-identity', 'b'], /-identity is given twice/],
-    [['invoke', 'Get-Mailbox', '--format', 'csv'], /Option --format must be one of json, ndjson, table/],
-    [['invoke', 'Get-Mailbox', '--endpoint', 'graph'], /Option --endpoint must be exchange or compliance/],
-    [['invoke', 'Get-Mailbox', '--select', 'a;b'], /Option --select takes property names/],
-    [['invoke', 'Get-Mailbox', 'extra'], /Unexpected arguments after 'invoke': extra/],
+    [['invoke', 'Get-Mailbox', '--format', 'csv'], /option --format must be one of json, ndjson, table/],
+    [['invoke', 'Get-Mailbox', '--endpoint', 'graph'], /option --endpoint must be exchange or compliance/],
+    [['invoke', 'Get-Mailbox', '--select', 'a;b'], /option --select takes property names/],
+    [['invoke', 'Get-Mailbox', 'extra'], /unexpected arguments after 'Get-Mailbox': 'extra'/],
     [['token', '--select', 'x'], /--select does not apply to 'exo-login token'/],
   ])('exits 2 on a usage error before any request: %j', async (args, message) => {
     const run = await cli([...args, ...exchange()]);
@@ -189,6 +189,7 @@ describe('exo-login invoke', () => {
   it('prints its help', async () => {
     const run = await cli(['invoke', '--help']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^exo-login invoke: run one Exchange Online cmdlet/);
+    expect(run.stdout).toMatch(/^Usage: exo-login invoke \[settings\] CMDLET \[-Name value\]/);
+    expect(run.stdout).toContain('--parameters JSON');
   });
 });

@@ -32,9 +32,7 @@ describe('tokensFromEnvironment', () => {
 
   it('explains what is missing or expired', async () => {
     expect(() => tokensFromEnvironment({})).toThrow(/No EXO_ACCESS_TOKEN or IPPS_ACCESS_TOKEN/);
-    expect(() => tokensFromEnvironment({ EXO_ACCESS_TOKEN: 'nope' })).toThrow(
-      /Input 'EXO_ACCESS_TOKEN' must hold/,
-    );
+    expect(() => tokensFromEnvironment({ EXO_ACCESS_TOKEN: 'nope' })).toThrow(/EXO_ACCESS_TOKEN must hold/);
     const expired = emulator.exchange.mintToken({ lifetimeSeconds: -5 });
     const exo = exchangeOnline(tokensFromEnvironment({ EXO_ACCESS_TOKEN: expired }));
     await expect(exo.invoke('Get-Mailbox').all()).rejects.toThrow(

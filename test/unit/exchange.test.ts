@@ -36,7 +36,7 @@ describe('encodeParameters', () => {
   });
 
   it('names the parameter it cannot send', () => {
-    expect(() => encodeParameters({ A: () => 1 })).toThrow(/Input 'parameters\.A' cannot be sent/);
+    expect(() => encodeParameters({ A: () => 1 })).toThrow(/Option 'parameters\.A' cannot be sent/);
     expect(() => encodeParameters({ A: NaN })).toThrow(/finite number/);
     expect(() => encodeParameters({ A: new Date('x') })).toThrow(/invalid Date/);
     const cycle: Record<string, unknown> = {};
