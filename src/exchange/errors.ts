@@ -54,6 +54,12 @@ export function cleanText(text: string, max = 2000): string {
 
 /** The server's message and exception type by the documented precedence. */
 export function parseServerError(body: string): ServerError {
+  const { message, exceptionType } = readServerError(body);
+  // The type is server text too, printed in every message: one line like the message.
+  return { message, exceptionType: exceptionType === undefined ? undefined : cleanText(exceptionType, 200) };
+}
+
+function readServerError(body: string): ServerError {
   const error = parseErrorObject(body);
   if (!error) return { message: describeRawBody(body), exceptionType: undefined };
   const inner = record(error['innererror']);
