@@ -49,7 +49,10 @@ export function splitInvokeArgv(argv: readonly string[]): { argv: string[]; powe
       if (!arg.includes('=') && optionTakesValue(name) && i + 1 < argv.length) cli.push(argv[++i] ?? '');
       continue;
     }
-    if (cmdlet !== undefined && /^-[A-Za-z]/.test(arg)) {
+    // A PowerShell parameter before the cmdlet name is kept too, so the error can say the cmdlet is missing
+    // (not "unknown option '-I'"); single letters stay options (-h).
+    const early = command === 'invoke' && cmdlet === undefined && /^-[A-Za-z][A-Za-z0-9]/.test(arg);
+    if ((cmdlet !== undefined || early) && /^-[A-Za-z]/.test(arg)) {
       powershell.push(arg);
       const next = argv[i + 1];
       if (!arg.includes(':') && next !== undefined && !/^-[A-Za-z]|^--/.test(next))
@@ -105,8 +108,10 @@ export function invokeSettings(
 ): InvokeSettings {
   const { cmdlet, extra } = args.invoke;
   if (cmdlet === '') {
+    const where =
+      powershell.length > 0 ? ` before its parameters (got ${quoted(powershell[0] ?? '')} first)` : '';
     throw new ExoLoginError(
-      'exo-login invoke needs a cmdlet: exo-login invoke Get-Mailbox [-Name value]... [--parameters JSON]',
+      `'invoke' needs a cmdlet${where}: exo-login invoke Get-Mailbox [-Name value]... [--parameters JSON]. See exo-login help invoke.`,
       'input',
     );
   }

@@ -144,7 +144,8 @@ describe('exo-login invoke', () => {
   });
 
   it.each([
-    [['invoke'], /needs a cmdlet/],
+    [['invoke'], /^exo-login: 'invoke' needs a cmdlet: exo-login invoke Get-Mailbox/],
+    [['invoke', '-Identity', 'x'], /^exo-login: 'invoke' needs a cmdlet before its parameters/],
     [['invoke', 'Get Mailbox'], /argument CMDLET must be a cmdlet name/],
     [['invoke', 'Get-Mailbox', '--parameters', '{bad'], /option --parameters must be a JSON object/],
     [
