@@ -265,8 +265,8 @@ class AdminApiClient implements ExchangeOnlineClient {
     return `${this.origin}/adminapi/beta/${encodeURIComponent(tokens.tenantId)}/InvokeCommand${select}`;
   }
 
-  /** A nextLink, if the token may be sent there. */
-  nextUrl(link: string, current: string, request: CallRequest): string {
+  /** A nextLink, if the token may be sent there and it is not one this query already followed. */
+  nextUrl(link: string, current: string, request: CallRequest, followed: Set<string>): string {
     const verdict = judgeLocation(link, current, this.domain);
     if (!verdict.follow) {
       throw this.failure(
@@ -276,6 +276,16 @@ class AdminApiClient implements ExchangeOnlineClient {
         `the service's nextLink points elsewhere (${verdict.why}); the token was not sent there.`,
       );
     }
+    // Each page's link carries its own cursor: a repeat would page (and, for -ResultSize Unlimited, grow) forever.
+    if (followed.has(verdict.url.href)) {
+      throw this.failure(
+        request,
+        undefined,
+        'malformed',
+        `the service's nextLink repeats one already followed in this query; stopped rather than page forever.`,
+      );
+    }
+    followed.add(verdict.url.href);
     return verdict.url.href;
   }
 
@@ -586,6 +596,7 @@ class Call implements CmdletCall {
   private async *query(skip: number, progress: { pages: number }): AsyncGenerator<CmdletRow> {
     const { request } = this;
     let next: Promise<Page> | undefined = this.client.fetchPage(await this.client.firstUrl(request), request);
+    const followed = new Set<string>();
     let seen = 0;
     let delivered = skip;
     let more = false;
@@ -599,7 +610,10 @@ class Call implements CmdletCall {
       const wanted = request.limit - delivered;
       if (fresh.length > wanted || (page.nextLink !== undefined && fresh.length >= wanted)) more = true;
       else if (page.nextLink !== undefined) {
-        next = this.client.fetchPage(this.client.nextUrl(page.nextLink, page.url, request), request);
+        next = this.client.fetchPage(
+          this.client.nextUrl(page.nextLink, page.url, request, followed),
+          request,
+        );
         // Awaited on the next turn; until then a failure must not count as unhandled.
         next.catch(() => undefined);
       }

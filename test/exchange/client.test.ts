@@ -379,6 +379,21 @@ describe('redirects and bodies', () => {
     expect(await client().invoke('Get-Mailbox').all()).toHaveLength(1);
   });
 
+  it('stops a nextLink that leads back to a page already read, instead of paging forever', async () => {
+    // A misbehaving service (or proxy) that hands out the same nextLink page after page.
+    let calls = 0;
+    const send: ExchangeClientOptions['send'] = (request) => {
+      calls++;
+      const link = `${new URL(request.url).origin}/adminapi/beta/t/InvokeCommand?$skiptoken=same`;
+      const body = { value: [{ Name: `row${calls}` }], ...(calls < 50 && { '@odata.nextLink': link }) };
+      return Promise.resolve({ status: 200, headers: {}, body: JSON.stringify(body) });
+    };
+    const error = await failure(client({ send }).invoke('Get-Mailbox', { ResultSize: 'Unlimited' }).all());
+    expect(error.reason).toBe('malformed');
+    expect(error.message).toMatch(/nextLink repeats one already followed/);
+    expect(calls).toBe(2);
+  });
+
   it('keeps server text from breaking lines: warnings and messages are one line', async () => {
     const exo = client();
     await exo.invoke('New-TransportRule', { Name: 'a\n::error::injected' }).all();
