@@ -83,6 +83,13 @@ export function parsePowerShellParameters(tokens: readonly string[]): Record<str
         `parameters are written -Name value or -Switch; ${quoted(token)} is neither.`,
       );
     }
+    if (colon !== -1 && raw === '') {
+      // What a POSIX shell leaves of an unquoted -Confirm:$false; an empty string is written -Name ''.
+      throw new InputError(
+        argument('CMDLET'),
+        `parameter ${quoted(token)} has no value; in bash or zsh put $ values in single quotes: '-${name}:$false'.`,
+      );
+    }
     if (Object.keys(out).some((k) => k.toLowerCase() === name.toLowerCase())) {
       throw new InputError(argument('CMDLET'), `parameter -${name} is given twice.`);
     }

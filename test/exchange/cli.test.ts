@@ -157,6 +157,8 @@ describe('exo-login invoke', () => {
       /and -Identity both set identity/,
     ],
     [['invoke', 'Get-Mailbox', '-Identity', 'a', '-identity', 'b'], /-identity is given twice/],
+    // What bash leaves of an unquoted -Confirm:$false: refused, not sent as an empty string.
+    [['invoke', 'Set-Mailbox', '-Confirm:'], /'-Confirm:' has no value.*single quotes: '-Confirm:\$false'/],
     [['invoke', 'Get-Mailbox', '--format', 'csv'], /option --format must be one of json, ndjson, table/],
     [['invoke', 'Get-Mailbox', '--endpoint', 'graph'], /option --endpoint must be exchange or compliance/],
     [['invoke', 'Get-Mailbox', '--select', 'a;b'], /option --select takes property names/],
@@ -213,5 +215,8 @@ describe('exo-login invoke', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: exo-login invoke \[settings\] CMDLET \[-Name value\]/);
     expect(run.stdout).toContain('--parameters JSON');
+    // Unquoted, a POSIX shell expands $false to nothing and -AuditEnabled becomes a bare switch: true.
+    expect(run.stdout).toContain("-AuditEnabled '$false'");
+    expect(run.stdout).not.toMatch(/(?<!')\$(true|false|null)\b(?!')/);
   });
 });
