@@ -379,6 +379,24 @@ describe('redirects and bodies', () => {
     expect(await client().invoke('Get-Mailbox').all()).toHaveLength(1);
   });
 
+  it('stops a redirect loop after five hops, sending nothing to another domain', async () => {
+    const urls: string[] = [];
+    const send: ExchangeClientOptions['send'] = (request) => {
+      urls.push(request.url);
+      const here = new URL(request.url);
+      return Promise.resolve({
+        status: 307,
+        headers: { location: `${here.origin}/loop/${urls.length}` },
+        body: '',
+      });
+    };
+    const error = await failure(client({ send }).invoke('Get-Mailbox').all());
+    expect(error.reason).toBe('malformed');
+    expect(error.message).toMatch(/more than 5 redirects/);
+    expect(urls).toHaveLength(6);
+    expect(new Set(urls.map((u) => new URL(u).host)).size).toBe(1);
+  });
+
   it('stops a nextLink that leads back to a page already read, instead of paging forever', async () => {
     // A misbehaving service (or proxy) that hands out the same nextLink page after page.
     let calls = 0;
