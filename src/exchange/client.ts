@@ -468,7 +468,9 @@ class AdminApiClient implements ExchangeOnlineClient {
       /reason="([^"]*)"/.exec(response.headers['x-ms-diagnostics'] ?? '')?.[1];
     const claims = claimsOf(token);
     const resource = this.session.settings.resources.find((r) => r.kind === this.endpoint)?.resource;
-    return `${said ? `The service says: ${cleanText(said, 300)} ` : ''}The token (refreshed once) has audience ${claims.audience ?? '?'} and tenant ${claims.tenantId ?? '?'}; this API at ${this.origin} takes tokens for ${resource ?? '?'} of that tenant, with the Exchange.ManageAsApp role. ${fixFor('exchangeUnauthorized')}`;
+    // Claims and the resource (a worker's is its token's audience) are outside text: one line each.
+    const show = (text: string | undefined): string => cleanText(text ?? '?', 200);
+    return `${said ? `The service says: ${cleanText(said, 300)} ` : ''}The token (refreshed once) has audience ${show(claims.audience)} and tenant ${show(claims.tenantId)}; this API at ${this.origin} takes tokens for ${show(resource)} of that tenant, with the Exchange.ManageAsApp role. ${fixFor('exchangeUnauthorized')}`;
   }
 
   failure(
