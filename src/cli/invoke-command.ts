@@ -177,6 +177,16 @@ function parseParametersJson(text: string): Record<string, unknown> {
       'must be a JSON object of parameter names to values, e.g. {"Identity":"x"}.',
     );
   }
+  // Parameter names are case-insensitive, as in PowerShell: two spellings would reach the cmdlet as one.
+  const names = Object.keys(parsed);
+  const twice = names.find((n, i) => names.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i);
+  if (twice !== undefined) {
+    const first = names.find((m) => m.toLowerCase() === twice.toLowerCase()) ?? twice;
+    throw new InputError(
+      option('parameters'),
+      `sets ${first} twice (${quoted(first)} and ${quoted(twice)}): keep one.`,
+    );
+  }
   return parsed as Record<string, unknown>;
 }
 

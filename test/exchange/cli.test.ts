@@ -157,6 +157,10 @@ describe('exo-login invoke', () => {
       /and -Identity both set identity/,
     ],
     [['invoke', 'Get-Mailbox', '-Identity', 'a', '-identity', 'b'], /-identity is given twice/],
+    [
+      ['invoke', 'Get-Mailbox', '--parameters', '{"ResultSize":5,"resultsize":"Unlimited"}'],
+      /option --parameters sets ResultSize twice \('ResultSize' and 'resultsize'\)/,
+    ],
     // What bash leaves of an unquoted -Confirm:$false: refused, not sent as an empty string.
     [['invoke', 'Set-Mailbox', '-Confirm:'], /'-Confirm:' has no value.*single quotes: '-Confirm:\$false'/],
     [['invoke', 'Get-Mailbox', '--format', 'csv'], /option --format must be one of json, ndjson, table/],
