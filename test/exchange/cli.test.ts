@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.ts';
 import { useEmulator } from '../integration/emulator-fixture.ts';
 import { ROOT } from '../integration/runner.ts';
-import { federatedTokenFile } from '../support/exchange.ts';
+import { cliEnvironment } from '../support/exchange.ts';
 
 const current = useEmulator();
 let emulator: Emulator;
@@ -22,15 +22,7 @@ interface Run {
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/exo-login.js'), ...args], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      NODE_EXTRA_CA_CERTS: emulator.caFile,
-      AZURE_TENANT_ID: emulator.tenantId,
-      AZURE_CLIENT_ID: emulator.clientId,
-      AZURE_AUTHORITY_HOST: emulator.authorityHost,
-      AZURE_FEDERATED_TOKEN_FILE: federatedTokenFile(emulator),
-      ...env,
-    },
+    env: cliEnvironment(emulator, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -197,14 +189,7 @@ describe('exo-login invoke', () => {
     emulator.exchange.mailboxes = 2500;
     const command = `"${process.execPath}" "${join(ROOT, 'bin/exo-login.js')}" invoke Get-Mailbox -ResultSize Unlimited --format ndjson --resource exchange=${emulator.exchange.url} | head -c 19; echo; echo "exit \${PIPESTATUS[0]}"`;
     const child = spawn('bash', ['-c', command], {
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        NODE_EXTRA_CA_CERTS: emulator.caFile,
-        AZURE_TENANT_ID: emulator.tenantId,
-        AZURE_CLIENT_ID: emulator.clientId,
-        AZURE_AUTHORITY_HOST: emulator.authorityHost,
-        AZURE_FEDERATED_TOKEN_FILE: federatedTokenFile(emulator),
-      },
+      env: cliEnvironment(emulator),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
