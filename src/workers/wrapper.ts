@@ -53,8 +53,7 @@ export function powershellWrapper(options: WrapperOptions): string {
     // Write-Error -ErrorRecord $_ would print the location of this catch block, or none: PowerShell's own
     // rendering ($ErrorView) keeps the file and line of the error, and the script's frames of its stack trace name
     // the user's line when the error came from Write-Error or inside a module (where the header points).
-    // -Width: without a console PowerShell wraps at 80 columns, cutting messages (and paths) mid-word.
-    '  [Console]::Error.WriteLine(($_ | Out-String -Width 4096).TrimEnd())',
+    '  [Console]::Error.WriteLine(($_ | Out-String).TrimEnd())',
     '  $exoFrames = @("$($_.ScriptStackTrace)" -split "`r?`n" | Where-Object { $_ -and -not $_.Contains($PSCommandPath) })',
     '  if ($exoFrames.Count -gt 0) { [Console]::Error.WriteLine($exoFrames -join "`n") }',
     '  $exoExit = 1',

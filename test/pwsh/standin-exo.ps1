@@ -28,34 +28,41 @@ $script:EnvironmentHosts = @{
     O365GermanyCloud = 'outlook.office.de'
 }
 
-# Cmdlets the generated modules hold: name -> parameters (a trailing '!' marks a switch). The real module builds
-# the list from the tenant's EXOModuleFile; this is a small, fixed part of it.
-$script:ExchangeCmdlets = [ordered]@{
-    'Get-Mailbox'            = 'Identity ResultSize Filter Anr RecipientTypeDetails SoftDeletedMailbox! InactiveMailboxOnly! IncludeInactiveMailbox! Archive! PropertySets Properties'
-    'Set-Mailbox'            = 'Identity AuditEnabled AuditOwner AuditDelegate AuditAdmin DisplayName ForwardingSmtpAddress DeliverToMailboxAndForward LitigationHoldEnabled RetentionPolicy EmailAddresses HiddenFromAddressListsEnabled ProhibitSendQuota ProhibitSendReceiveQuota IssueWarningQuota Type MessageCopyForSentAsEnabled Force!'
-    'Get-Recipient'          = 'Identity ResultSize Filter RecipientTypeDetails'
-    'Get-OrganizationConfig' = ''
-    'Set-OrganizationConfig' = 'AuditDisabled OAuth2ClientProfileEnabled CustomerLockboxEnabled'
-    'Get-TransportConfig'    = ''
-    'Get-AdminAuditLogConfig' = ''
-    'Get-AcceptedDomain'     = 'Identity ResultSize'
-    'Get-TransportRule'      = 'Identity ResultSize State'
-    'New-TransportRule'      = 'Name Priority Mode Enabled Comments FromScope SentToScope SubjectContainsWords SetSCL RejectMessageReasonText PrependSubject'
-    'Set-TransportRule'      = 'Identity Name Priority Mode Comments FromScope SentToScope SubjectContainsWords SetSCL RejectMessageReasonText PrependSubject'
-    'Remove-TransportRule'   = 'Identity'
-    'Enable-TransportRule'   = 'Identity'
-    'Disable-TransportRule'  = 'Identity'
-    'Get-RemoteDomain'       = 'Identity ResultSize'
-    'New-RemoteDomain'       = 'Name DomainName'
-    'Set-RemoteDomain'       = 'Identity AutoForwardEnabled AutoReplyEnabled AllowedOOFType'
-    'Remove-RemoteDomain'    = 'Identity'
-}
-$script:ComplianceCmdlets = [ordered]@{
-    'Get-DlpCompliancePolicy'       = 'Identity'
-    'Get-RetentionCompliancePolicy' = 'Identity'
-    'Get-ComplianceSearch'          = 'Identity ResultSize'
-    'New-ComplianceSearch'          = 'Name ExchangeLocation ContentMatchQuery'
+# The parameters of the cmdlets a connection may generate (a trailing '!' marks a switch). Which cmdlets are
+# generated is the service's answer to EXOModuleFile, as in the real module; one not listed here gets Identity and
+# Name only. (The real module takes the parameters from the service too; this is a small part of them.)
+$script:CmdletParameters = @{
+    'Get-Mailbox'                   = 'Identity ResultSize Filter Anr RecipientTypeDetails SoftDeletedMailbox! InactiveMailboxOnly! IncludeInactiveMailbox! Archive! PropertySets Properties'
+    'Set-Mailbox'                   = 'Identity AuditEnabled AuditOwner AuditDelegate AuditAdmin DisplayName ForwardingSmtpAddress DeliverToMailboxAndForward LitigationHoldEnabled RetentionPolicy EmailAddresses HiddenFromAddressListsEnabled ProhibitSendQuota ProhibitSendReceiveQuota IssueWarningQuota Type MessageCopyForSentAsEnabled Force!'
+    'New-Mailbox'                   = 'Name Alias DisplayName PrimarySmtpAddress Shared! Room! Equipment!'
+    'Remove-Mailbox'                = 'Identity Permanent'
+    'Get-Recipient'                 = 'Identity ResultSize Filter RecipientTypeDetails'
+    'Get-OrganizationConfig'        = ''
+    'Set-OrganizationConfig'        = 'AuditDisabled OAuth2ClientProfileEnabled CustomerLockboxEnabled'
+    'Get-TransportConfig'           = ''
+    'Set-TransportConfig'           = 'SmtpClientAuthenticationDisabled MaxSendSize MaxReceiveSize'
+    'Get-AdminAuditLogConfig'       = ''
+    'Set-AdminAuditLogConfig'       = 'UnifiedAuditLogIngestionEnabled AdminAuditLogEnabled'
+    'Get-AcceptedDomain'            = 'Identity ResultSize'
+    'Get-TransportRule'             = 'Identity ResultSize State'
+    'New-TransportRule'             = 'Name Priority Mode Enabled Comments FromScope SentToScope SubjectContainsWords SetSCL RejectMessageReasonText PrependSubject'
+    'Set-TransportRule'             = 'Identity Name Priority Mode Comments FromScope SentToScope SubjectContainsWords SetSCL RejectMessageReasonText PrependSubject'
+    'Remove-TransportRule'          = 'Identity'
+    'Enable-TransportRule'          = 'Identity'
+    'Disable-TransportRule'         = 'Identity'
+    'Get-RemoteDomain'              = 'Identity ResultSize'
+    'New-RemoteDomain'              = 'Name DomainName'
+    'Set-RemoteDomain'              = 'Identity AutoForwardEnabled AutoReplyEnabled AllowedOOFType'
+    'Remove-RemoteDomain'           = 'Identity'
     'Get-Label'                     = 'Identity'
+    'New-Label'                     = 'Name DisplayName Tooltip Comment'
+    'Set-Label'                     = 'Identity DisplayName Tooltip Comment'
+    'Remove-Label'                  = 'Identity'
+    'Get-DlpCompliancePolicy'       = 'Identity'
+    'New-DlpCompliancePolicy'       = 'Name Mode Comment ExchangeLocation'
+    'Set-DlpCompliancePolicy'       = 'Identity Mode Comment Enabled'
+    'Remove-DlpCompliancePolicy'    = 'Identity'
+    'Get-RetentionCompliancePolicy' = 'Identity'
 }
 
 function Write-StandinLog([hashtable] $Entry) {
@@ -208,17 +215,19 @@ function Invoke-StandinCmdlet {
 
 # Writes the temporary module a connection's cmdlets live in. Its Write-ErrorMessage raises the service's error, so
 # errors are reported from the generated .psm1 (where the real module's come from too) at the caller's line.
-function New-StandinCmdletModule($Connection, $Table, [string[]] $CommandName, [string] $Prefix) {
+function New-StandinCmdletModule($Connection, [string[]] $Cmdlets, [string] $Prefix) {
     $dir = Join-Path ([System.IO.Path]::GetTempPath()) ("tmpEXO_" + [guid]::NewGuid().ToString('N').Substring(0, 12))
     New-Item -ItemType Directory -Path $dir | Out-Null
     $lines = [System.Collections.Generic.List[string]]::new()
     $lines.Add('param($Invoke, $Kind)')
     $lines.Add('function Write-ErrorMessage { [CmdletBinding()] param([string] $Message, [string] $CmdletName)')
     $lines.Add('  $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new([System.Exception]::new($Message), "StandinAdminApiError,$CmdletName", "NotSpecified", $null)) }')
-    foreach ($name in $Table.Keys) {
-        if ($CommandName -and -not ($CommandName | Where-Object { $name -like $_ })) { continue }
+    foreach ($name in $Cmdlets) {
+        # Get-EXO* cmdlets live in the module itself (in the real one, its compiled part), not in the generated one.
+        if ($name -like 'Get-EXO*') { continue }
         $verb, $noun = $name.Split('-', 2)
-        $params = @(($Table[$name] -split ' ') | Where-Object { $_ } | ForEach-Object {
+        $known = $script:CmdletParameters[$name]
+        $params = @(($(if ($null -ne $known) { $known } else { 'Identity Name' }) -split ' ') | Where-Object { $_ } | ForEach-Object {
                 if ($_.EndsWith('!')) { "[switch] `$$($_.TrimEnd('!'))" }
                 elseif ($_ -eq 'Identity') { "[Parameter(Position = 0, ValueFromPipelineByPropertyName = `$true)] [object] `$Identity" }
                 else { "[object] `$$_" } })
@@ -236,10 +245,11 @@ function New-StandinCmdletModule($Connection, $Table, [string[]] $CommandName, [
     Import-Module $file -ArgumentList $invoke, $Connection.Kind -Global -DisableNameChecking -Force -WarningAction SilentlyContinue
 }
 
-function Test-StandinToken($Connection, [string] $CmdletName) {
-    # Connecting asks the service for the tenant's cmdlet list (EXOModuleFile); a token it refuses fails here.
+# Connecting downloads the tenant's cmdlet list (GET EXOModuleFile, header CommandName), as the module does: a
+# token the service refuses fails the connect here. Returns the cmdlet names to generate.
+function Get-StandinModuleFile($Connection, [string] $CmdletName, [string[]] $CommandName) {
     $headers = Get-StandinHeaders $Connection $CmdletName ([guid]::NewGuid().ToString())
-    $headers.CommandName = '*'
+    $headers.CommandName = if ($CommandName) { $CommandName -join ',' } else { '*' }
     $uri = "$($Connection.BaseUri)/adminapi/v1.0/$($Connection.TenantId)/EXOModuleFile"
     $response = Invoke-StandinRequest $Connection 'GET' $uri $headers $null
     $status = [int]$response.StatusCode
@@ -248,6 +258,8 @@ function Test-StandinToken($Connection, [string] $CmdletName) {
         throw "$CmdletName failed: the service refused the access token: HTTP $status$why. $(Get-StandinErrorMessage $response)"
     }
     if ($status -ne 200) { throw "$CmdletName failed: $(Get-StandinErrorMessage $response)" }
+    $file = [string]$response.Content | ConvertFrom-Json
+    @(([string]@($file.value)[0].exportedCmdlets) -split ',' | Where-Object { $_ })
 }
 
 function New-StandinConnection {
@@ -264,14 +276,14 @@ function New-StandinConnection {
         TokenExpiryTimeUTC = [DateTimeOffset]::FromUnixTimeSeconds([long]$claims.exp).UtcDateTime; AppId = [string]$claims.appid
         Environment = $Environment
     }
-    Test-StandinToken $connection $CmdletName
+    $cmdlets = Get-StandinModuleFile $connection $CmdletName $CommandName
     $delay = if ($env:EXO_STANDIN_CONNECT_DELAY_MS) { [int]$env:EXO_STANDIN_CONNECT_DELAY_MS } else { 0 }
     if ($delay -gt 0) { Start-Sleep -Milliseconds $delay }
-    $table = if ($Kind -eq 'compliance') { $script:ComplianceCmdlets } else { $script:ExchangeCmdlets }
-    New-StandinCmdletModule $connection $table $CommandName $Prefix
+    New-StandinCmdletModule $connection $cmdlets $Prefix
     $script:Connections.Add($connection)
     Write-StandinLog @{ event = $(if ($Kind -eq 'compliance') { 'connect-ipps' } else { 'connect' }); connectionId = $connection.ConnectionId
         organization = $Organization; baseUri = $connection.BaseUri; connectionUri = $ConnectionUri; environment = $Environment
+        authorizationUri = $AuthorizationUri
         commandName = $CommandName; skipLoadingFormatData = $SkipLoadingFormatData; showBanner = $ShowBanner; audience = [string]$claims.aud }
     if ($ShowBanner) {
         Write-Host "Stand-in ExchangeOnlineManagement $($script:ModuleVersion) (a test double, not Microsoft's module): connected to $Organization at $($connection.BaseUri)"

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, expect, it } from 'vitest';
-import type { Emulator } from '../emulator/index.ts';
+import { CLOUD_RESOURCES, DEFAULTS, defaultTenant, type Emulator } from '../emulator/index.ts';
 import { useEmulator } from '../integration/emulator-fixture.ts';
 import { errorAnnotation, leaks, runAction, type ActionRun, type RunOptions } from '../integration/runner.ts';
 import { describePwsh, standinModuleEnv, type ModuleEvent, type RealPwsh } from '../support/pwsh.ts';
@@ -132,7 +132,9 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     });
     const notFound = found.find((a) => a.file === join(ws.dir, names.module));
     expect(notFound?.line).toBe(2);
-    expect(notFound?.message).toMatch(/nobody@contoso\.com.*couldn't be found/);
+    expect(notFound?.message).toMatch(
+      /^checks\/not found\.ps1: Ex6F9304\|Microsoft\.Exchange\.Configuration\.Tasks\.ManagementObjectNotFoundException\|The operation couldn't be performed because object 'nobody@contoso\.com' couldn't be found on '/,
+    );
     expect(found).toContainEqual({
       file: undefined,
       line: undefined,
@@ -205,6 +207,57 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     });
     expect(events.filter((e) => e.event === 'disconnect')).toHaveLength(1);
   }, 60_000);
+
+  // Connect-IPPSSession has no environment name: outside the commercial cloud the wrapper names its endpoint and
+  // sign-in host. Here the endpoint is the emulator's (an overridden resource), the sign-in host the cloud's.
+  it.each([
+    ['O365Default', 'https://login.microsoftonline.com/organizations'],
+    ['O365USGovGCCHigh', 'https://login.microsoftonline.us/common'],
+    ['O365USGovDoD', 'https://login.microsoftonline.us/common'],
+    ['O365China', 'https://login.chinacloudapi.cn/common'],
+  ])(
+    "%s: Connect-IPPSSession gets the compliance token and the cloud's endpoints",
+    async (cloud, authority) => {
+      const api = adminApi(emulator);
+      const resources = CLOUD_RESOURCES[cloud] ?? [];
+      const tenant = defaultTenant();
+      emulator.tenants = [
+        {
+          ...tenant,
+          cloud,
+          apps: tenant.apps.map((app) => ({
+            ...app,
+            appRoles: Object.fromEntries(resources.slice(0, 2).map((r) => [r, ['Exchange.ManageAsApp']])),
+          })),
+        },
+      ];
+      const ws = await workspace({ 'scc.ps1': '"labels=$(@(Get-Label).Count)"' });
+      const run = await runIn(ws, {
+        scripts: 'scc.ps1',
+        environment: cloud,
+        audience: DEFAULTS.audience,
+        resources: `exchange=${api.exchange},compliance=${api.compliance}`,
+      });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/labels=\d+/);
+      const events = moduleEvents(ws);
+      expect(events.find((e) => e.event === 'connect')).toMatchObject({
+        environment: cloud,
+        connectionUri: `${api.exchange}/powershell-liveid/`,
+        audience: api.exchange,
+      });
+      expect(events.find((e) => e.event === 'connect-ipps')).toMatchObject({
+        connectionUri: `${api.compliance}/powershell-liveid/`,
+        authorizationUri: authority,
+        audience: api.compliance,
+      });
+      expect(events.find((e) => e.event === 'cmdlet')).toMatchObject({
+        cmdlet: 'Get-Label',
+        baseUri: api.compliance,
+      });
+    },
+    60_000,
+  );
 
   it('never puts a token on any pwsh command line or in the wrapper, and removes the wrapper', async () => {
     const ws = await workspace({

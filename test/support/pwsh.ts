@@ -135,6 +135,7 @@ export interface ModuleEvent {
   connectionUri?: string | null;
   organization?: string;
   environment?: string | null;
+  authorizationUri?: string | null;
   audience?: string;
   showBanner?: boolean;
   connections?: number;
