@@ -86,8 +86,9 @@ for (const line of run.stdout.split('\n')) {
   else if (line !== '')
     console.log(`  ${mask(line.replace(/^::(\w+)[^:]*::/, (_, kind: string) => `${kind.toUpperCase()}: `))}`);
 }
+const admin = emulator.exchange.requests;
 console.log(
-  `\nexit code ${run.code}; ${masks.length} values masked; emulator requests ${JSON.stringify(emulator.counts())}`,
+  `\nexit code ${run.code}; ${masks.length} values masked; emulator requests ${JSON.stringify(emulator.counts())}; Exchange admin API: ${admin.filter((r) => r.kind === 'moduleFile').length} connects (EXOModuleFile), ${admin.filter((r) => r.kind === 'invoke').length} InvokeCommand calls`,
 );
 
 console.log('\n--- outputs a later step gets (${{ steps.exo.outputs.* }}) ---');
