@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { startEmulator } from './emulator/index.ts';
 import { ROOT, runAction } from './integration/runner.ts';
 import { adminApi } from './pwsh/harness.ts';
-import { findRealPwsh, standinModuleEnv } from './support/pwsh.ts';
+import { findRealPwsh, HOW_TO_GET_PWSH, standinModuleEnv } from './support/pwsh.ts';
 
 const emulator = await startEmulator();
 const ws = await mkdtemp(join(tmpdir(), 'exo-demo-'));
 await mkdir(join(ws, 'checks'));
-const pwsh = findRealPwsh();
+// EXO_DEMO_IMITATION=1 shows the imitation's run on a machine that has pwsh.
+const pwsh = process.env['EXO_DEMO_IMITATION'] === '1' ? undefined : findRealPwsh();
 
 // Real PowerShell: scripts a user would write. The imitation: directives it acts out.
 const scripts: Record<string, string> = pwsh
@@ -53,7 +54,7 @@ console.log(
 console.log(
   pwsh
     ? `# workers: PowerShell ${pwsh.version} with a stand-in ExchangeOnlineManagement module, against the emulator`
-    : '# workers: a JavaScript imitation of pwsh (PowerShell is not installed here: dotnet tool install --global PowerShell)',
+    : `# workers: a JavaScript imitation of pwsh, not PowerShell (${process.env['EXO_DEMO_IMITATION'] === '1' ? 'EXO_DEMO_IMITATION=1' : `no pwsh 7 found; get it: ${HOW_TO_GET_PWSH}`})`,
 );
 console.log('# every mailbox, domain and rule below is the emulator’s made-up tenant, not real data\n');
 console.log('with:');
