@@ -19,6 +19,7 @@ Set-StrictMode -Version 3.0
 
 $script:Connections = [System.Collections.Generic.List[object]]::new()
 $script:ModuleVersion = $null
+$script:Http = $null
 
 $script:EnvironmentHosts = @{
     O365Default      = 'outlook.office365.com'
@@ -91,20 +92,51 @@ function Get-StandinBaseUri([string] $ConnectionUri, [string] $DefaultHost) {
     "https://$DefaultHost"
 }
 
-# One request with the module's headers; 3xx answered by hand (an automatic redirect would drop or forward the
-# bearer token), 429/5xx retried with Retry-After or 2 s x 2^n, 5 attempts.
+# One HttpClient per process, as the module keeps one: redirects are answered by hand (an automatic redirect would
+# drop or forward the bearer token), and Invoke-WebRequest cannot do that here (pwsh 7.6.9 throws "Operation is
+# not valid due to the current state of the object" on a 3xx with -MaximumRedirection 0 -SkipHttpErrorCheck).
+function Send-StandinHttp([string] $Method, [string] $Uri, [hashtable] $Headers, [byte[]] $Body) {
+    if (-not $script:Http) {
+        $handler = [System.Net.Http.HttpClientHandler]::new()
+        $handler.AllowAutoRedirect = $false
+        $script:Http = [System.Net.Http.HttpClient]::new($handler)
+        $script:Http.Timeout = [TimeSpan]::FromMinutes(15)
+    }
+    $message = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($Method), $Uri)
+    foreach ($name in $Headers.Keys) { [void]$message.Headers.TryAddWithoutValidation($name, [string]$Headers[$name]) }
+    if ($Body) {
+        $message.Content = [System.Net.Http.ByteArrayContent]::new($Body)
+        [void]$message.Content.Headers.TryAddWithoutValidation('Content-Type', 'application/json; charset=utf-8')
+    }
+    $response = $script:Http.SendAsync($message).GetAwaiter().GetResult()
+    $answer = @{}
+    foreach ($pair in $response.Headers.NonValidated) { $answer[$pair.Key] = @($pair.Value) }
+    foreach ($pair in $response.Content.Headers.NonValidated) { $answer[$pair.Key] = @($pair.Value) }
+    [pscustomobject]@{
+        StatusCode = [int]$response.StatusCode
+        Headers    = $answer
+        Content    = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
+    }
+}
+
+# A request with the module's headers: 3xx followed by hand within the Exchange domain, 429/5xx retried with
+# Retry-After or 2 s x 2^n, 5 attempts.
 function Invoke-StandinRequest($Connection, [string] $Method, [string] $Uri, [hashtable] $Headers, [byte[]] $Body) {
     $base = if ($env:EXO_STANDIN_RETRY_BASE_MS) { [int]$env:EXO_STANDIN_RETRY_BASE_MS } else { 2000 }
     for ($attempt = 1; ; $attempt++) {
-        $request = @{ Method = $Method; Uri = $Uri; Headers = $Headers; SkipHttpErrorCheck = $true; MaximumRedirection = 0 }
-        if ($Body) { $request.Body = $Body; $request.ContentType = 'application/json; charset=utf-8' }
-        $response = Invoke-WebRequest @request -ErrorAction Stop
-        $status = [int]$response.StatusCode
+        $response = Send-StandinHttp $Method $Uri $Headers $Body
+        $status = $response.StatusCode
         if ($status -ge 300 -and $status -lt 400 -and $response.Headers['Location']) {
-            $target = [Uri]::new([Uri]$Uri, [string]$response.Headers['Location'][0])
-            if ($target.Scheme -ne 'https') { throw "The admin API redirected to a non-HTTPS address: $target" }
+            $from = [Uri]$Uri
+            $target = [Uri]::new($from, [string]$response.Headers['Location'][0])
+            # The token goes only to the same Exchange domain (nam13b.outlook.office365.com for outlook.office365.com).
+            $domain = if ($from.Host.Split('.').Count -ge 3) { $from.Host.Substring($from.Host.IndexOf('.')) } else { $null }
+            $sameDomain = $target.Host -eq $from.Host -or ($domain -and $target.Host.EndsWith($domain))
+            if ($target.Scheme -ne 'https' -or -not $sameDomain) {
+                throw "The admin API redirected to $($target.GetLeftPart('Authority')), outside $($from.Host)'s domain: not sending the token there."
+            }
             # Pin the regional host for later calls of this connection, as the module does.
-            $Connection.BaseUri = "https://$($target.Authority)"
+            $Connection.BaseUri = $target.GetLeftPart('Authority')
             $Uri = $target.AbsoluteUri
             if ($attempt -ge 5) { return $response }
             continue
@@ -112,7 +144,7 @@ function Invoke-StandinRequest($Connection, [string] $Method, [string] $Uri, [ha
         $retryable = $status -eq 429 -or $status -ge 500
         if (-not $retryable -or $attempt -ge 5) { return $response }
         $after = $response.Headers['Retry-After']
-        $delay = if ($after) { [double]$after[0] * 1000 } else { $base * [math]::Pow(2, $attempt - 1) }
+        $delay = if ($after) { [double]::Parse($after[0], [cultureinfo]::InvariantCulture) * 1000 } else { $base * [math]::Pow(2, $attempt - 1) }
         Start-Sleep -Milliseconds ([int]$delay)
     }
 }
@@ -141,7 +173,7 @@ function Get-StandinErrorMessage($Response) {
     $err = if ($json -and $json.PSObject.Properties['error']) { $json.error } else { $null }
     if (-not $err) {
         $printable = ($text -replace '[\x00-\x1f]', '').Trim()
-        return "HTTP $([int]$Response.StatusCode)$(if ($printable) { ": $printable" } else { ' with no readable body' })"
+        return "HTTP $($Response.StatusCode)$(if ($printable) { ": $printable" } else { ' with no readable body' })"
     }
     $inner = if ($err.PSObject.Properties['innererror']) { $err.innererror } else { $null }
     if ($inner -and $inner.PSObject.Properties['internalexception']) { return [string]$inner.internalexception.message }
@@ -194,7 +226,7 @@ function Invoke-StandinCmdlet {
     $count = 0
     while ($uri) {
         $response = Invoke-StandinRequest $connection 'POST' $uri $headers $body
-        if ([int]$response.StatusCode -ne 200) { return [pscustomobject]@{ StandinError = (Get-StandinErrorMessage $response) } }
+        if ($response.StatusCode -ne 200) { return [pscustomobject]@{ StandinError = (Get-StandinErrorMessage $response) } }
         $page = [string]$response.Content | ConvertFrom-Json
         foreach ($warning in @($page.'@adminapi.warnings')) { if ($warning) { Write-Warning $warning } }
         foreach ($row in @($page.value)) {
@@ -236,6 +268,7 @@ function New-StandinCmdletModule($Connection, [string[]] $Cmdlets, [string] $Pre
         $lines.Add("  process { `$r = & `$Invoke '$name' `$Kind `$PSBoundParameters")
         $lines.Add("    foreach (`$o in @(`$r)) { if (`$o -and `$o.PSObject.Properties['StandinError']) { Write-ErrorMessage -Message `$o.StandinError -CmdletName '$name' } else { `$o } } } }")
     }
+    $lines.Add('Export-ModuleMember -Function ' + (@($Cmdlets | Where-Object { $_ -notlike 'Get-EXO*' } | ForEach-Object { $v, $n = $_.Split('-', 2); "'$v-$Prefix$n'" }) -join ', '))
     $file = Join-Path $dir ((Split-Path $dir -Leaf) + '.psm1')
     [System.IO.File]::WriteAllLines($file, $lines)
     $Connection.ModuleName = $file
@@ -252,7 +285,7 @@ function Get-StandinModuleFile($Connection, [string] $CmdletName, [string[]] $Co
     $headers.CommandName = if ($CommandName) { $CommandName -join ',' } else { '*' }
     $uri = "$($Connection.BaseUri)/adminapi/v1.0/$($Connection.TenantId)/EXOModuleFile"
     $response = Invoke-StandinRequest $Connection 'GET' $uri $headers $null
-    $status = [int]$response.StatusCode
+    $status = $response.StatusCode
     if ($status -eq 401 -or $status -eq 403) {
         $why = if ($response.Headers['WWW-Authenticate']) { " ($($response.Headers['WWW-Authenticate'][0]))" } else { '' }
         throw "$CmdletName failed: the service refused the access token: HTTP $status$why. $(Get-StandinErrorMessage $response)"

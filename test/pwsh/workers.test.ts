@@ -208,6 +208,20 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     expect(events.filter((e) => e.event === 'disconnect')).toHaveLength(1);
   }, 60_000);
 
+  it('a connect the service refuses fails the worker with its reason; the script never runs', async () => {
+    emulator.exchange.injectFaults([{ kind: 'unauthorized', kindOf: 'moduleFile' }]);
+    const ws = await workspace({ 'a.ps1': '"never"' });
+    const run = await runIn(ws, { scripts: 'a.ps1' });
+    expect(run.code).toBe(1);
+    expect(results(run)[0]).toMatchObject({ result: 'failure', exitCode: 1 });
+    expect(run.stdout).toMatch(
+      /Connect-ExchangeOnline failed: the service refused the access token: HTTP 401/,
+    );
+    expect(run.stdout).not.toContain('never');
+    // Not connected, so nothing to disconnect: the wrapper skips Disconnect-ExchangeOnline.
+    expect(moduleEvents(ws).map((e) => e.event)).toEqual([]);
+  }, 60_000);
+
   // Connect-IPPSSession has no environment name: outside the commercial cloud the wrapper names its endpoint and
   // sign-in host. Here the endpoint is the emulator's (an overridden resource), the sign-in host the cloud's.
   it.each([
