@@ -5,7 +5,7 @@
  * - a printed $_.ScriptStackTrace (`at <ScriptBlock>, /path/x.ps1: line 12`, innermost frame first).
  * The worker wrapper prints PowerShell's own rendering of a terminating error followed by the script frames of its
  * stack trace (its own frames left out). The header is where the failing command was invoked, which is not always
- * the line to annotate: real pwsh names the wrapper's `& script` line for a Write-Error under
+ * the line to annotate: real pwsh names the caller's line (or no file) for a Write-Error under
  * ErrorActionPreference Stop, and a module's file (ExchangeOnlineManagement's generated .psm1) for its cmdlets'
  * errors. So when frames follow, the header is kept only if it is a .ps1 file among them; otherwise the innermost
  * .ps1 frame wins.

@@ -47,14 +47,16 @@ export function powershellWrapper(options: WrapperOptions): string {
         ]
       : []),
     '  $global:LASTEXITCODE = 0',
-    `  & ${psQuote(options.script)}`,
+    // Called from a script block that has no file: an error the script writes at its top level then names no
+    // location (as under pwsh -File) rather than this wrapper's line with the path in doubled quotes.
+    `  & ([scriptblock]::Create('& $args[0]')) ${psQuote(options.script)}`,
     '  $exoExit = if ($null -ne $global:LASTEXITCODE) { $global:LASTEXITCODE } else { 0 }',
     '} catch {',
     // Write-Error -ErrorRecord $_ would print the location of this catch block, or none: PowerShell's own
     // rendering ($ErrorView) keeps the file and line of the error, and the script's frames of its stack trace name
     // the user's line when the error came from Write-Error or inside a module (where the header points).
     '  [Console]::Error.WriteLine(($_ | Out-String).TrimEnd())',
-    '  $exoFrames = @("$($_.ScriptStackTrace)" -split "`r?`n" | Where-Object { $_ -and -not $_.Contains($PSCommandPath) })',
+    '  $exoFrames = @("$($_.ScriptStackTrace)" -split "`r?`n" | Where-Object { $_ -and -not $_.Contains($PSCommandPath) -and -not $_.Contains(\'<No file>\') })',
     '  if ($exoFrames.Count -gt 0) { [Console]::Error.WriteLine($exoFrames -join "`n") }',
     '  $exoExit = 1',
     '} finally {',

@@ -93,6 +93,9 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
         '"mailboxes=$($boxes.Count) connections=$($info.Count) state=$($info[0].State) eap=$ErrorActionPreference"',
         '"org=$((Get-OrganizationConfig).Name) domains=$(@(Get-AcceptedDomain).Count)"',
         '"me=$(Split-Path -Leaf $PSCommandPath)"',
+        // Non-terminating when asked: printed, and the script goes on and succeeds.
+        'Write-Error "soft failure, carrying on" -ErrorAction Continue',
+        '"carried on"',
       ].join('\n'),
       [names.exit7]: '"about to exit"\nexit 7\n',
       [names.exit256]: 'exit 256\n',
@@ -116,6 +119,12 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     expect(run.stdout).toMatch(/mailboxes=\d+ connections=1 state=Connected eap=Stop/);
     expect(run.stdout).toContain(`me=${names.ok.slice('checks/'.length)}`);
     expect(run.stdout).toContain('after the native command');
+    // Non-terminating, it names no location, as under pwsh -File (not the wrapper's line).
+    // eslint-disable-next-line no-control-regex -- pwsh colours errors even into a pipe
+    const plain = run.stdout.replace(/\u001b\[[0-9;]*m/g, '');
+    expect(plain).toMatch(/^Write-Error: soft failure, carrying on\ncarried on$/m);
+    expect(run.stdout).not.toMatch(/worker-\d+\.ps1/);
+    expect(annotations(run).filter((a) => a.message.includes('soft failure'))).toEqual([]);
     expect(run.stdout).not.toMatch(/never/);
     // Annotations carry the file and line real pwsh printed: a throw, a Write-Error (whose header names the
     // wrapper's call, so the stack trace decides) and a module cmdlet's error (whose header names the module).
