@@ -227,6 +227,13 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
       /Connect-ExchangeOnline failed: the service refused the access token: HTTP 401/,
     );
     expect(run.stdout).not.toContain('never');
+    // Raised inside the module, at the wrapper's connect: no script line to link; the text names the module's.
+    const [first, ...rest] = annotations(run);
+    expect(first?.file).toBeUndefined();
+    expect(first?.message).toMatch(
+      /^a\.ps1: Connect-ExchangeOnline failed: the service refused the access token: HTTP 401 \(Bearer .*error="invalid_token".*\(at \/.*\/ExchangeOnlineManagement\.psm1:\d+\)$/,
+    );
+    expect(rest.map((a) => a.message)).toEqual(['1 of 1 workers did not succeed: a.ps1 (failure)']);
     // Not connected, so nothing to disconnect: the wrapper skips Disconnect-ExchangeOnline.
     expect(moduleEvents(ws).map((e) => e.event)).toEqual([]);
   }, 60_000);

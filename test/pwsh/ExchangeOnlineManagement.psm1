@@ -1,4 +1,4 @@
-# The stand-in ExchangeOnlineManagement module's code, dot-sourced by each version's .psm1 under modules/. Tests only:
+# The stand-in ExchangeOnlineManagement module, the RootModule of each version's manifest under modules/. Tests only:
 # the real module comes from the PowerShell Gallery, which these machines cannot reach (its licence is Microsoft's).
 #
 # Its public surface follows Microsoft's reference pages for Connect-ExchangeOnline, Connect-IPPSSession,
@@ -18,7 +18,6 @@
 Set-StrictMode -Version 3.0
 
 $script:Connections = [System.Collections.Generic.List[object]]::new()
-$script:ModuleVersion = $null
 $script:Http = $null
 
 $script:EnvironmentHosts = @{
@@ -70,7 +69,7 @@ function Write-StandinLog([hashtable] $Entry) {
     $file = $env:EXO_STANDIN_MODULE_LOG
     if (-not $file) { return }
     $Entry.pid = $PID
-    $Entry.version = $script:ModuleVersion
+    $Entry.version = $ExecutionContext.SessionState.Module.Version.ToString()
     $Entry.time = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
     [System.IO.File]::AppendAllText($file, (ConvertTo-Json $Entry -Compress -Depth 5) + "`n")
 }
@@ -319,7 +318,7 @@ function New-StandinConnection {
         authorizationUri = $AuthorizationUri
         commandName = $CommandName; skipLoadingFormatData = $SkipLoadingFormatData; showBanner = $ShowBanner; audience = [string]$claims.aud }
     if ($ShowBanner) {
-        Write-Host "Stand-in ExchangeOnlineManagement $($script:ModuleVersion) (a test double, not Microsoft's module): connected to $Organization at $($connection.BaseUri)"
+        Write-Host "Stand-in ExchangeOnlineManagement $($ExecutionContext.SessionState.Module.Version.ToString()) (a test double, not Microsoft's module): connected to $Organization at $($connection.BaseUri)"
     }
 }
 
