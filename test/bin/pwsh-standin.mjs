@@ -447,9 +447,12 @@ for (const directive of directives) {
     }
     log('barrier', { reached: seen >= n, seen });
   } else if (verb === 'error') {
+    // What real pwsh 7.6 prints through the wrapper for `throw 'message'` at that line: PowerShell's ConciseView,
+    // then the wrapper's script frames (test/pwsh checks the real thing).
     const m = /^"(.*)" line (\d+)$/.exec(arg);
+    const code = `throw '${m?.[1]}'`;
     process.stderr.write(
-      `Write-Error: ${script}:${m?.[2]}\nLine |\n  ${m?.[2]} |  Write-Error '${m?.[1]}'\n     |  ~~~~~~~~~~~~~~~~~~~~~~~~~~~\n     | ${m?.[1]}\n`,
+      `Exception: ${script}:${m?.[2]}\nLine |\n${String(m?.[2]).padStart(4)} |  ${code}\n     |  ${'~'.repeat(code.length)}\n     | ${m?.[1]}\nat <ScriptBlock>, ${script}: line ${m?.[2]}\n`,
     );
   }
 }
