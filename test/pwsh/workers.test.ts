@@ -85,6 +85,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
       writeError: 'checks/write-error ’$x’.ps1',
       native: 'checks/native.ps1',
       module: 'checks/not found.ps1',
+      parse: 'checks/parse.ps1',
     };
     const ws = await workspace({
       [names.ok]: [
@@ -103,6 +104,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
       [names.writeError]: '"a"\n\nWrite-Error "Quota check failed for 3 mailboxes"\n"never after"\n',
       [names.native]: 'bash -c \'exit 5\'\n"after the native command"\n',
       [names.module]: '$null = Get-Mailbox -ResultSize 1\nGet-Mailbox -Identity "nobody@contoso.com"\n',
+      [names.parse]: '"never: a script that does not parse does not start"\n\nif ($true) {\n',
     });
     const run = await runIn(ws, { scripts: 'checks/*.ps1', 'max-parallel': '3', 'module-version': '3.7.2' });
     expect(run.code, run.stdout + run.stderr).toBe(1);
@@ -115,6 +117,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
       [names.writeError]: ['failure', 1],
       [names.native]: ['failure', 5],
       [names.module]: ['failure', 1],
+      [names.parse]: ['failure', 1],
     });
     expect(run.stdout).toMatch(/mailboxes=\d+ connections=1 state=Connected eap=Stop/);
     expect(run.stdout).toContain(`me=${names.ok.slice('checks/'.length)}`);
@@ -139,6 +142,11 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
       line: 3,
       message: `${names.writeError}: Quota check failed for 3 mailboxes`,
     });
+    expect(found).toContainEqual({
+      file: join(ws.dir, names.parse),
+      line: 3,
+      message: `${names.parse}: Missing closing '}' in statement block or type definition.`,
+    });
     const notFound = found.find((a) => a.file === join(ws.dir, names.module));
     expect(notFound?.line).toBe(2);
     expect(notFound?.message).toMatch(
@@ -153,7 +161,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     // whatever its script did.
     const events = moduleEvents(ws);
     const connects = events.filter((e) => e.event === 'connect');
-    expect(connects).toHaveLength(7);
+    expect(connects).toHaveLength(8);
     expect(new Set(connects.map((e) => e.version))).toEqual(new Set(['3.7.2']));
     expect(new Set(connects.map((e) => e.baseUri))).toEqual(new Set([adminApi(emulator).exchange]));
     expect(connects.every((e) => e.showBanner === false)).toBe(true);
