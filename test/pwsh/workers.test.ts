@@ -326,7 +326,10 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('released');
     // The dotnet-tool shim and the dotnet process it starts: both seen, neither carries a token.
-    expect(seen?.pids.length).toBeGreaterThanOrEqual(1);
+    expect(seen?.argv.some((a) => /^pwsh -NoLogo -NoProfile -NonInteractive -File /.test(a))).toBe(true);
+    expect(seen?.argv.some((a) => /\/pwsh\.dll -NoLogo -NoProfile -NonInteractive -File /.test(a))).toBe(
+      true,
+    );
     const tokens = [run.outputs['access-token'] ?? '', run.outputs['compliance-access-token'] ?? ''];
     for (const token of tokens) {
       expect(token).toMatch(/^ey/);
