@@ -5,10 +5,10 @@
  * each start costs most of a second.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeEach, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.ts';
 import { useEmulator } from '../integration/emulator-fixture.ts';
 import { describePwsh, standinModuleEnv, type RealPwsh } from '../support/pwsh.ts';
@@ -19,6 +19,11 @@ beforeEach(() => {
   emulator = current();
 });
 
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
 /** Runs `script` under real pwsh; its last stdout line is JSON (what the script found), returned parsed. */
 async function runPwsh(
   pwsh: RealPwsh,
@@ -26,13 +31,18 @@ async function runPwsh(
   env: Record<string, string>,
 ): Promise<{ code: number | null; result: Record<string, unknown>; stdout: string; stderr: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'exo-module-'));
+  dirs.push(dir);
   const file = join(dir, 'check.ps1');
   await writeFile(file, script);
   const child = spawn(pwsh.path, ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', file], {
     cwd: dir,
     env: {
       HOME: process.env['HOME'] ?? dir,
-      ...standinModuleEnv(pwsh, { caFile: emulator.caFile, moduleLog: join(dir, 'module.log') }),
+      ...standinModuleEnv(pwsh, {
+        caFile: emulator.caFile,
+        moduleLog: join(dir, 'module.log'),
+        tempDir: dir,
+      }),
       EXO_URL: emulator.exchange.url,
       ...env,
     },

@@ -6,10 +6,10 @@
  * Each pwsh start costs most of a second here, so cases share runs: one run holds many scripts.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeEach, expect, it } from 'vitest';
 import { CLOUD_RESOURCES, DEFAULTS, defaultTenant, type Emulator } from '../emulator/index.ts';
 import { useEmulator } from '../integration/emulator-fixture.ts';
 import { errorAnnotation, leaks, runAction, type ActionRun, type RunOptions } from '../integration/runner.ts';
@@ -25,15 +25,24 @@ beforeEach(() => {
 interface Workspace {
   dir: string;
   moduleLog: string;
+  /** TMPDIR of its workers (see standinModuleEnv). */
+  tempDir: string;
 }
+
+const workspaces: string[] = [];
+afterAll(async () => {
+  for (const dir of workspaces) await rm(dir, { recursive: true, force: true });
+});
 
 async function workspace(files: Record<string, string>): Promise<Workspace> {
   const dir = await mkdtemp(join(tmpdir(), 'exo-pwsh-'));
+  workspaces.push(dir);
+  await mkdir(join(dir, '.tmp'));
   for (const [name, text] of Object.entries(files)) {
     await mkdir(join(dir, name, '..'), { recursive: true });
     await writeFile(join(dir, name), text);
   }
-  return { dir, moduleLog: join(dir, '.module.log') };
+  return { dir, moduleLog: join(dir, '.module.log'), tempDir: join(dir, '.tmp') };
 }
 
 function moduleEvents(ws: Workspace): ModuleEvent[] {
@@ -69,7 +78,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
       },
       env: {
         ...emulator.env,
-        ...standinModuleEnv(pwsh, { caFile: emulator.caFile, moduleLog: ws.moduleLog }),
+        ...standinModuleEnv(pwsh, { caFile: emulator.caFile, moduleLog: ws.moduleLog, tempDir: ws.tempDir }),
         ...options.env,
       },
     });
@@ -417,7 +426,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
         AZURE_CLIENT_ID: emulator.clientId,
         AZURE_AUTHORITY_HOST: `https://${emulator.authorityHost}/`,
         EXO_FEDERATED_TOKEN: emulator.mintIdToken(),
-        ...standinModuleEnv(pwsh, { caFile: emulator.caFile, moduleLog: ws.moduleLog }),
+        ...standinModuleEnv(pwsh, { caFile: emulator.caFile, moduleLog: ws.moduleLog, tempDir: ws.tempDir }),
       },
     });
     expect(cli.code, cli.stdout + cli.stderr).toBe(1);

@@ -105,6 +105,11 @@ export interface StandinModuleEnv {
   moduleLog: string;
   /** The time a connect costs (the real module generates its cmdlets then); 0 in tests. */
   connectDelayMs?: number;
+  /**
+   * TMPDIR for pwsh, where the module writes its generated tmpEXO_* modules: a worker killed by a timeout or a
+   * cancellation cannot remove its own, so tests point this into a directory they remove.
+   */
+  tempDir?: string;
 }
 
 /**
@@ -122,6 +127,7 @@ export function standinModuleEnv(pwsh: RealPwsh, options: StandinModuleEnv): Rec
     // No telemetry ping and no update check from pwsh itself (nothing may leave the machine).
     POWERSHELL_TELEMETRY_OPTOUT: '1',
     POWERSHELL_UPDATECHECK: 'Off',
+    ...(options.tempDir === undefined ? {} : { TMPDIR: options.tempDir }),
   };
 }
 
