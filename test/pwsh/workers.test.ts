@@ -385,6 +385,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     const pids = [...new Set([...startedPids(ws), ...tree])];
     expect(pids.length).toBeGreaterThanOrEqual(3);
     for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+    expect(run.runnerTempEntries.filter((f) => f.startsWith('exo-login-'))).toEqual([]);
   }, 60_000);
 
   it('cancelling the run (SIGINT) ends every real pwsh and what the scripts started', async () => {
@@ -410,6 +411,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     const pids = [...new Set([...startedPids(ws), ...tree])];
     expect(pids.length).toBeGreaterThanOrEqual(6);
     for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+    expect(run.runnerTempEntries.filter((f) => f.startsWith('exo-login-'))).toEqual([]);
   }, 60_000);
 
   it('exo-login run: the CLI runs real pwsh workers the same way', async () => {
