@@ -89,7 +89,7 @@ for (const line of run.stdout.split('\n')) {
 }
 const admin = emulator.exchange.requests;
 console.log(
-  `\nexit code ${run.code}; ${masks.length} values masked; emulator requests ${JSON.stringify(emulator.counts())}; Exchange admin API: ${admin.filter((r) => r.kind === 'moduleFile').length} connects (EXOModuleFile), ${admin.filter((r) => r.kind === 'invoke').length} InvokeCommand calls`,
+  `\nexit code ${run.code}; ${masks.length} values masked; emulator requests ${JSON.stringify(emulator.counts())}; Exchange admin API: ${admin.filter((r) => r.kind === 'moduleFile').length} connects (EXOModuleFile, one per Connect-ExchangeOnline or Connect-IPPSSession), ${admin.filter((r) => r.kind === 'invoke').length} InvokeCommand calls`,
 );
 
 console.log('\n--- outputs a later step gets (${{ steps.exo.outputs.* }}) ---');
