@@ -214,18 +214,26 @@ export async function runInvoke(
     settings.select.length > 0 ? { select: settings.select } : {},
   );
   if (settings.format === 'ndjson') {
-    for await (const row of call) io.stdout.write(`${JSON.stringify(row)}\n`);
+    for await (const row of call) io.stdout.write(`${jsonText(row)}\n`);
     return EXIT.ok;
   }
   if (settings.format === 'json') {
     // Rows kept as JSON text, not objects, until the array is complete: a failed call prints nothing on stdout.
     const texts: string[] = [];
-    for await (const row of call) texts.push(JSON.stringify(row));
+    for await (const row of call) texts.push(jsonText(row));
     io.stdout.write(`[${texts.join(',')}]\n`);
     return EXIT.ok;
   }
   io.stdout.write(formatTable(await call.all(), settings.select));
   return EXIT.ok;
+}
+
+/**
+ * A row as JSON the runner cannot take for a command: its legacy `##[command]` form is found anywhere in a line
+ * (GitHub Actions reads stdout), so `[` after `##` is written `\u005b`, which parses back to the same data.
+ */
+export function jsonText(row: CmdletRow): string {
+  return JSON.stringify(row).replaceAll('##[', '##\\u005b');
 }
 
 const MAX_COLUMNS = 6;
@@ -236,19 +244,22 @@ export function formatTable(rows: readonly CmdletRow[], select: readonly string[
   if (rows.length === 0) return '';
   const columns = select.length > 0 ? [...select] : Object.keys(rows[0] ?? {}).slice(0, MAX_COLUMNS);
   const cells = rows.map((row) => columns.map((c) => cell(row[c])));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
+  // Column names are the service's keys: printed like its values.
+  const headers = columns.map((c) => cell(c));
+  const widths = headers.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
   const line = (values: readonly string[]): string =>
     values
       .map((v, i) => v.padEnd(widths[i] ?? 0))
       .join(' ')
       .trimEnd();
-  return `${[line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`;
+  return `${[line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`;
 }
 
 function cell(value: unknown): string {
   const text = Array.isArray(value) ? value.map(scalar).join(', ') : scalar(value);
-  // A line starting with :: on stdout is a workflow command in GitHub Actions: server data must not be one.
-  return cleanText(text, MAX_WIDTH).replace(/^::/, ' ::');
+  // A line whose first non-blank text is :: is a workflow command in GitHub Actions (the runner trims the start,
+  // so a leading space does not help); any cell may come first once the cells before it are empty.
+  return cleanText(text, MAX_WIDTH).replace(/^::/, ': :');
 }
 
 function scalar(value: unknown): string {

@@ -125,6 +125,30 @@ describe('exo-login invoke', () => {
     expect(run.stdout).toBe('Name      DomainName\n--------- ----------\nevil [31m x.com\n');
   });
 
+  it('prints server data that the runner cannot read as a workflow command, in every format', async () => {
+    // The runner trims a line's start before looking for ::, and finds the legacy ##[command] anywhere in a line.
+    const commands = (text: string): string[] =>
+      text.split('\n').filter((line) => line.trimStart().startsWith('::') || line.includes('##['));
+    const evil = { Name: '::error::forged', DomainName: '##[stop-commands]x', '::warning::key': 'v' };
+    emulator.exchange.organization().nouns('RemoteDomain').set('evil', evil);
+    for (const format of ['json', 'ndjson', 'table']) {
+      const run = await cli(['invoke', 'Get-RemoteDomain', '--format', format, ...exchange()]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(commands(run.stdout), format).toEqual([]);
+      if (format === 'table') continue;
+      const lines = run.stdout.trim().split('\n');
+      const rows = (
+        format === 'json' ? JSON.parse(run.stdout) : lines.map((l) => JSON.parse(l) as unknown)
+      ) as unknown[];
+      // The data itself is unchanged: only its JSON spelling avoids the pattern.
+      expect(rows).toContainEqual(expect.objectContaining(evil));
+    }
+    const failed = await cli(['invoke', 'Get-Mailbox', '-Identity', '##[error]forged', ...exchange()]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('forged');
+    expect(commands(failed.stderr)).toEqual([]);
+  });
+
   it('exits 1 with the service message on a cmdlet error', async () => {
     const run = await cli(['invoke', 'Get-Mailbox', '-Identity', 'nobody', ...exchange()]);
     expect(run.code).toBe(1);

@@ -215,6 +215,6 @@ describe('exo-login invoke arguments', () => {
       'A B    C\n- ---- -------\nx 1, 2 {"d":1}\n',
     );
     expect(formatTable([], ['A'])).toBe('');
-    expect(formatTable([{ A: '::error::owned' }], ['A'])).toBe('A\n---------------\n ::error::owned\n');
+    expect(formatTable([{ A: '::error::owned' }], ['A'])).toBe('A\n---------------\n: :error::owned\n');
   });
 });
