@@ -4,6 +4,7 @@
  */
 import { ExoLoginError, errorMessage } from '../core/errors.js';
 import { ExchangeApiError } from '../exchange/index.js';
+import { plainLine } from './model.js';
 
 export interface OperationContext {
   /** e.g. `TransportRule 'Block executables'` */
@@ -26,10 +27,6 @@ export class ExchangeResourceError extends ExoLoginError implements InitFailure 
   reasons?: string[];
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
 export function fixFor(error: unknown, context: OperationContext): string {
   if (!(error instanceof ExchangeApiError)) return '';
   switch (error.reason) {
@@ -50,7 +47,7 @@ export function fixFor(error: unknown, context: OperationContext): string {
 
 /** Wraps any failure of a provider operation in one clear line; secrets never reach it (the client redacts). */
 export function explainOperation(error: unknown, context: OperationContext): ExchangeResourceError {
-  const message = oneLine(`${context.what}: ${errorMessage(error)}${fixFor(error, context)}`);
+  const message = plainLine(`${context.what}: ${errorMessage(error)}${fixFor(error, context)}`);
   const code = error instanceof ExoLoginError ? error.code : 'pulumi';
   return new ExchangeResourceError(message, code, { cause: error });
 }

@@ -6,14 +6,9 @@
  *   new TransportRule('tag-external', { Name: 'Tag external mail', FromScope: 'NotInOrganization', PrependSubject: '[External] ' });
  *   new OrganizationConfig('org', { AuditDisabled: false });
  */
-import {
-  environmentContext,
-  objectProvider,
-  settingsProvider,
-  type ObjectProvider,
-  type ProviderContext,
-  type SettingsProvider,
-} from './provider.js';
+import { ObjectProvider } from './object-provider.js';
+import { environmentContext, type ProviderContext } from './provider.js';
+import { SettingsProvider } from './settings-provider.js';
 
 export {
   ExchangeObject,
@@ -54,6 +49,6 @@ const providers: { object?: ObjectProvider; settings?: SettingsProvider } = {};
  */
 export function dynamicProvider(kind: Kind): ObjectProvider | SettingsProvider {
   shared ??= environmentContext();
-  if (kind === 'object') return (providers.object ??= objectProvider(shared));
-  return (providers.settings ??= settingsProvider(shared));
+  if (kind === 'object') return (providers.object ??= new ObjectProvider(shared));
+  return (providers.settings ??= new SettingsProvider(shared));
 }

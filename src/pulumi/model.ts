@@ -51,6 +51,17 @@ const NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 /** Parameters the provider itself passes; declaring them would fight it. */
 const RESERVED = new Set(['identity', 'name', 'confirm', 'whatif', 'resultsize', 'erroraction']);
 
+/** Server text reaches the log as one plain line: no control characters or escape sequences to steer a terminal. */
+export function plainLine(text: string): string {
+  return (
+    text
+      // eslint-disable-next-line no-control-regex -- that is what it removes
+      .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
+}
+
 export function isUnknown(value: unknown): boolean {
   return value === UNKNOWN_VALUE;
 }

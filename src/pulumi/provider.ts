@@ -1,48 +1,30 @@
 /**
- * The provider methods behind the dynamic resources, run inside Pulumi's dynamic-provider host (one process per
- * `pulumi up`). Each operation takes its tokens from the environment through a session shared by the resources
- * of one connection; the client retries throttling and re-mints tokens, so nothing here deals with either.
+ * What the provider methods share, run inside Pulumi's dynamic-provider host (one process per `pulumi up`): a
+ * client per connection, built on a session that mints from the environment's federated token and shared by all
+ * resources of that connection. The client retries throttling and re-mints tokens, so nothing here deals with
+ * either. The methods themselves: object-provider.ts, settings-provider.ts.
  */
-import { resolveSettings } from '../core/token.js';
 import { errorMessage } from '../core/errors.js';
+import { resolveSettings } from '../core/token.js';
 import { exchangeOnline, type ExchangeOnlineClient } from '../exchange/index.js';
 import { connectionKey, resolveConnection, sessionFor, type ExchangeConnection } from './connection.js';
-import { explainOperation, isReason, type OperationContext } from './errors.js';
-import {
-  changedKeys,
-  checkNameList,
-  checkNounAndProperties,
-  diffObject,
-  diffSettings,
-  identityOf,
-  isUnknown,
-  pick,
-  setParameters,
-  settingsId,
-  splitForCreate,
-  type Diff,
-  type Failure,
-  type ObjectInputs,
-  type ObjectOutputs,
-  type Properties,
-  type SettingsInputs,
-  type SettingsOutputs,
-} from './model.js';
+import { isUnknown, pick, plainLine, type Failure, type Properties } from './model.js';
 
 /** What the provider needs from the world: a client per connection, and somewhere to say things. */
 export interface ProviderContext {
   env: NodeJS.ProcessEnv;
   clientFor(connection: ExchangeConnection): ExchangeOnlineClient;
-  /** A line for the person running `pulumi up` (the host shows a provider's stderr). */
+  /** A line for the person running `pulumi up` (Pulumi shows a provider's stderr). */
   log(message: string): void;
 }
 
 /** The real context: sessions from the environment's federated token, one per connection, kept per process. */
 export function environmentContext(
   env: NodeJS.ProcessEnv = process.env,
-  log: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
+  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): ProviderContext {
   const clients = new Map<string, ExchangeOnlineClient>();
+  const log = (message: string): void => write(plainLine(message));
   return {
     env,
     log,
@@ -65,14 +47,16 @@ export interface CheckResult<T> {
   failures: Failure[];
 }
 
-type Raw = Record<string, unknown>;
+export type Raw = Record<string, unknown>;
 
 /** Keys Pulumi's host adds (the serialized provider): carried through untouched. */
-function passThrough(raw: Raw): Raw {
+export function passThrough(raw: Raw): Raw {
   return Object.fromEntries(Object.entries(raw).filter(([k]) => k.startsWith('__')));
 }
 
-function checkConnection(raw: unknown, env: NodeJS.ProcessEnv): CheckResult<ExchangeConnection> {
+/** The connection with the environment's defaults, checked as the library checks settings. */
+export function checkConnection(raw: unknown, env: NodeJS.ProcessEnv): CheckResult<ExchangeConnection> {
+  if (isUnknown(raw)) return { inputs: {}, failures: [] };
   const { connection, failures } = resolveConnection(raw, env);
   if (failures.length > 0 || Object.values(connection).some(isUnknown))
     return { inputs: connection, failures };
@@ -88,11 +72,7 @@ function checkConnection(raw: unknown, env: NodeJS.ProcessEnv): CheckResult<Exch
   return { inputs: connection, failures };
 }
 
-function describeObject(noun: string, name: string): string {
-  return `${noun} '${name}'`;
-}
-
-async function run(
+export async function run(
   client: ExchangeOnlineClient,
   cmdlet: string,
   parameters: Properties,
@@ -102,7 +82,7 @@ async function run(
 }
 
 /** Reads back the declared keys; a key Get-<Noun> does not return keeps its declared value (write-only). */
-function readBack(
+export function readBack(
   row: Record<string, unknown> | undefined,
   declared: Properties,
   what: string,
@@ -119,280 +99,10 @@ function readBack(
   return values;
 }
 
-function selectFor(properties: Properties): string[] {
-  return [...new Set(['Identity', 'Guid', 'Name', ...Object.keys(properties)])];
+/** A declared list or object, or its empty default (also while Pulumi does not know it yet). */
+export function listOf(value: unknown): string[] {
+  return Array.isArray(value) ? (value as string[]) : [];
 }
-
-export function objectProvider(context: ProviderContext) {
-  const log = (message: string): void => context.log(message);
-
-  async function getRow(
-    inputs: ObjectInputs,
-    identity: string,
-  ): Promise<Record<string, unknown> | undefined> {
-    const client = context.clientFor(inputs.connection);
-    try {
-      const rows = await run(
-        client,
-        `Get-${inputs.noun}`,
-        { Identity: identity },
-        selectFor(inputs.properties),
-      );
-      return rows[0];
-    } catch (error) {
-      if (isReason(error, 'not-found')) return undefined;
-      throw error;
-    }
-  }
-
-  async function outputsFor(inputs: ObjectInputs, identity: string, what: string): Promise<ObjectOutputs> {
-    const row = await getRow(inputs, identity);
-    return {
-      ...inputs,
-      identity: identityOf(row, identity),
-      properties: readBack(row, inputs.properties, what, log),
-    };
-  }
-
-  return {
-    async check(_olds: Raw, news: Raw): Promise<CheckResult<ObjectInputs & Raw>> {
-      const connection = checkConnection(news['connection'], context.env);
-      const failures = [
-        ...connection.failures,
-        ...checkNounAndProperties(news['noun'], news['properties']),
-        ...checkNameList(news['createOnly'], 'createOnly'),
-        ...checkNameList(news['setOnly'], 'setOnly'),
-      ];
-      const name = news['name'];
-      if (!isUnknown(name) && (typeof name !== 'string' || name.trim() === '' || name.length > 64))
-        failures.push({ property: 'name', reason: 'must be a non-empty name of at most 64 characters' });
-      const inputs: ObjectInputs = {
-        connection: connection.inputs,
-        noun: String(news['noun']),
-        name: typeof name === 'string' ? name.trim() : '',
-        properties: (news['properties'] as Properties | undefined) ?? {},
-        createOnly: (news['createOnly'] as string[] | undefined) ?? [],
-        setOnly: (news['setOnly'] as string[] | undefined) ?? [],
-      };
-      return { inputs: { ...passThrough(news), ...inputs }, failures };
-    },
-
-    async diff(_id: string, olds: ObjectOutputs, news: ObjectInputs): Promise<Diff> {
-      return diffObject(olds, news);
-    },
-
-    async create(inputs: ObjectInputs & Raw): Promise<{ id: string; outs: ObjectOutputs & Raw }> {
-      const what = describeObject(inputs.noun, inputs.name);
-      const client = context.clientFor(inputs.connection);
-      const { forNew, forSet } = splitForCreate(inputs);
-      let identity: string;
-      try {
-        const rows = await run(client, `New-${inputs.noun}`, { Name: inputs.name, ...forNew });
-        identity = identityOf(rows[0], inputs.name);
-      } catch (error) {
-        throw explainOperation(error, { what, phase: 'create', importId: inputs.name });
-      }
-      try {
-        if (Object.keys(forSet).length > 0)
-          await run(client, `Set-${inputs.noun}`, { Identity: identity, ...forSet });
-        const outs = await outputsFor(inputs, identity, what);
-        return { id: outs.identity, outs: { ...passThrough(inputs), ...outs } };
-      } catch (error) {
-        // The object exists: record it (Pulumi's "failed to initialize"), so the next `up` updates it.
-        const failure = explainOperation(error, { what, phase: 'create' });
-        failure.id = identity;
-        failure.properties = { ...passThrough(inputs), ...inputs, identity };
-        failure.reasons = [failure.message];
-        throw failure;
-      }
-    },
-
-    async read(
-      id: string,
-      props: Raw,
-    ): Promise<{ id: string; props?: ObjectOutputs & Raw; inputs?: ObjectInputs }> {
-      const connection = resolveConnection(props['connection'], context.env).connection;
-      const inputs: ObjectInputs = {
-        connection,
-        noun: String(props['noun']),
-        name: typeof props['name'] === 'string' ? props['name'] : id,
-        properties: (props['properties'] as Properties | undefined) ?? {},
-        createOnly: (props['createOnly'] as string[] | undefined) ?? [],
-        setOnly: (props['setOnly'] as string[] | undefined) ?? [],
-      };
-      const what = describeObject(inputs.noun, inputs.name);
-      try {
-        const row = await getRow(inputs, id);
-        if (!row) {
-          log(`${what} no longer exists in the tenant: it was deleted outside Pulumi.`);
-          return { id: '' };
-        }
-        const properties = readBack(row, inputs.properties, what, log);
-        const name = typeof row['Name'] === 'string' ? row['Name'] : inputs.name;
-        const current: ObjectInputs = { ...inputs, name, properties };
-        const outs: ObjectOutputs = { ...current, identity: identityOf(row, id) };
-        return { id: outs.identity, props: { ...passThrough(props), ...outs }, inputs: { ...current } };
-      } catch (error) {
-        throw explainOperation(error, { what, phase: 'read' });
-      }
-    },
-
-    async update(
-      _id: string,
-      olds: ObjectOutputs,
-      news: ObjectInputs & Raw,
-    ): Promise<{ outs: ObjectOutputs & Raw }> {
-      const what = describeObject(news.noun, news.name);
-      const { changed } = diffObject(olds, news);
-      try {
-        if (changed.length > 0)
-          await run(context.clientFor(news.connection), `Set-${news.noun}`, {
-            Identity: olds.identity,
-            ...setParameters(news.properties, changed),
-          });
-        const outs = await outputsFor(news, olds.identity, what);
-        return { outs: { ...passThrough(news), ...outs } };
-      } catch (error) {
-        throw explainOperation(error, { what, phase: 'update' });
-      }
-    },
-
-    async delete(id: string, props: ObjectOutputs): Promise<void> {
-      const what = describeObject(props.noun, props.name);
-      const connection = resolveConnection(props.connection, context.env).connection;
-      try {
-        await run(context.clientFor(connection), `Remove-${props.noun}`, {
-          Identity: props.identity || id,
-          Confirm: false,
-        });
-      } catch (error) {
-        if (isReason(error, 'not-found')) {
-          log(`${what} was already gone from the tenant.`);
-          return;
-        }
-        throw explainOperation(error, { what, phase: 'delete' });
-      }
-    },
-  };
+export function propertiesOf(value: unknown): Properties {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Properties) : {};
 }
-
-function describeSettings(noun: string, identity: string | undefined): string {
-  return identity === undefined ? noun : `${noun} '${identity}'`;
-}
-
-export function settingsProvider(context: ProviderContext) {
-  const log = (message: string): void => context.log(message);
-
-  async function getRow(inputs: SettingsInputs, keys: readonly string[]) {
-    const client = context.clientFor(inputs.connection);
-    const parameters = inputs.identity === undefined ? {} : { Identity: inputs.identity };
-    const rows = await run(client, `Get-${inputs.noun}`, parameters, ['Identity', ...keys]);
-    return rows[0];
-  }
-
-  async function converge(inputs: SettingsInputs, recorded: Properties, operation: OperationContext) {
-    const changed = changedKeys(inputs.properties, recorded);
-    try {
-      if (changed.length > 0)
-        await run(context.clientFor(inputs.connection), `Set-${inputs.noun}`, {
-          ...(inputs.identity !== undefined && { Identity: inputs.identity }),
-          ...setParameters(inputs.properties, changed),
-        });
-      const row = await getRow(inputs, Object.keys(inputs.properties));
-      return readBack(row, inputs.properties, operation.what, log);
-    } catch (error) {
-      throw explainOperation(error, operation);
-    }
-  }
-
-  function normalise(raw: Raw, env: NodeJS.ProcessEnv): SettingsInputs {
-    const identity = raw['identity'];
-    return {
-      connection: resolveConnection(raw['connection'], env).connection,
-      noun: String(raw['noun']),
-      ...(typeof identity === 'string' && identity.trim() !== '' && { identity: identity.trim() }),
-      properties: (raw['properties'] as Properties | undefined) ?? {},
-    };
-  }
-
-  return {
-    async check(_olds: Raw, news: Raw): Promise<CheckResult<SettingsInputs & Raw>> {
-      const connection = checkConnection(news['connection'], context.env);
-      const failures = [...connection.failures, ...checkNounAndProperties(news['noun'], news['properties'])];
-      const identity = news['identity'];
-      if (identity !== undefined && !isUnknown(identity) && typeof identity !== 'string')
-        failures.push({ property: 'identity', reason: 'must be a string' });
-      const inputs = { ...normalise(news, context.env), connection: connection.inputs };
-      return { inputs: { ...passThrough(news), ...inputs }, failures };
-    },
-
-    async diff(_id: string, olds: SettingsOutputs, news: SettingsInputs): Promise<Diff> {
-      return diffSettings(olds, news);
-    },
-
-    async create(inputs: SettingsInputs & Raw): Promise<{ id: string; outs: SettingsOutputs & Raw }> {
-      const what = describeSettings(inputs.noun, inputs.identity);
-      const keys = Object.keys(inputs.properties);
-      let before: Properties;
-      try {
-        before = pick((await getRow(inputs, keys)) ?? {}, keys);
-      } catch (error) {
-        throw explainOperation(error, { what, phase: 'create' });
-      }
-      const properties = await converge(inputs, before, { what, phase: 'create' });
-      const outs: SettingsOutputs = { ...inputs, properties, before };
-      return { id: settingsId(inputs.noun, inputs.identity), outs: { ...passThrough(inputs), ...outs } };
-    },
-
-    async read(
-      id: string,
-      props: Raw,
-    ): Promise<{ id: string; props?: SettingsOutputs & Raw; inputs?: SettingsInputs }> {
-      const inputs = normalise(props, context.env);
-      const what = describeSettings(inputs.noun, inputs.identity);
-      try {
-        const row = await getRow(inputs, Object.keys(inputs.properties));
-        const properties = readBack(row, inputs.properties, what, log);
-        const before = (props['before'] as Properties | undefined) ?? properties;
-        const current = { ...inputs, properties };
-        return { id, props: { ...passThrough(props), ...current, before }, inputs: current };
-      } catch (error) {
-        if (isReason(error, 'not-found')) {
-          log(`${what} no longer exists in the tenant: it was deleted outside Pulumi.`);
-          return { id: '' };
-        }
-        throw explainOperation(error, { what, phase: 'read' });
-      }
-    },
-
-    async update(
-      _id: string,
-      olds: SettingsOutputs,
-      news: SettingsInputs & Raw,
-    ): Promise<{ outs: SettingsOutputs & Raw }> {
-      const what = describeSettings(news.noun, news.identity);
-      const before = { ...olds.before };
-      const added = Object.keys(news.properties).filter((k) => !(k in before));
-      if (added.length > 0) {
-        try {
-          Object.assign(before, pick((await getRow(news, added)) ?? {}, added));
-        } catch (error) {
-          throw explainOperation(error, { what, phase: 'update' });
-        }
-      }
-      const properties = await converge(news, olds.properties, { what, phase: 'update' });
-      const outs: SettingsOutputs = { ...news, properties, before };
-      return { outs: { ...passThrough(news), ...outs } };
-    },
-
-    async delete(_id: string, props: SettingsOutputs): Promise<void> {
-      const what = describeSettings(props.noun, props.identity);
-      log(
-        `${what}: removed from the Pulumi state only; the tenant keeps its current values (${Object.keys(props.properties).join(', ') || 'none declared'}). Values before Pulumi managed them: ${JSON.stringify(props.before)}.`,
-      );
-    },
-  };
-}
-
-export type ObjectProvider = ReturnType<typeof objectProvider>;
-export type SettingsProvider = ReturnType<typeof settingsProvider>;

@@ -5,8 +5,10 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ExchangeConnection } from '../../src/pulumi/connection.js';
-import type { ObjectOutputs, SettingsOutputs } from '../../src/pulumi/model.js';
-import { environmentContext, objectProvider, settingsProvider } from '../../src/pulumi/provider.js';
+import { UNKNOWN_VALUE, type ObjectOutputs, type SettingsOutputs } from '../../src/pulumi/model.js';
+import { ObjectProvider } from '../../src/pulumi/object-provider.js';
+import { environmentContext } from '../../src/pulumi/provider.js';
+import { SettingsProvider } from '../../src/pulumi/settings-provider.js';
 import type { Emulator } from '../emulator/index.ts';
 import { useEmulator } from './emulator-fixture.ts';
 
@@ -30,7 +32,7 @@ beforeEach(() => {
 
 function providers() {
   const context = environmentContext(env, (m) => logs.push(m));
-  return { objects: objectProvider(context), settings: settingsProvider(context) };
+  return { objects: new ObjectProvider(context), settings: new SettingsProvider(context) };
 }
 
 const org = () => emulator.exchange.organization();
@@ -79,6 +81,18 @@ describe('Exchange object provider', () => {
       'name',
     ]);
     expect(bad.failures[0]?.reason).toMatch(/tenantId/);
+    expect(emulator.exchange.requests).toEqual([]);
+  });
+
+  it('check and diff at preview leave values Pulumi does not know yet alone, and call nothing', async () => {
+    const { objects } = providers();
+    const { outs } = await objects.create(ruleInputs({ Priority: 0 }));
+    emulator.exchange.requests.length = 0;
+    const news = { connection, noun: 'TransportRule', name: UNKNOWN_VALUE, properties: UNKNOWN_VALUE };
+    const checked = await objects.check(outs, news);
+    expect(checked.failures).toEqual([]);
+    expect(checked.inputs).toMatchObject({ name: UNKNOWN_VALUE, properties: UNKNOWN_VALUE });
+    expect(await objects.diff('x', outs, checked.inputs)).toMatchObject({ changes: true });
     expect(emulator.exchange.requests).toEqual([]);
   });
 

@@ -8,6 +8,7 @@ import {
   diffSettings,
   identityOf,
   pick,
+  plainLine,
   sameValue,
   splitForCreate,
   type ObjectInputs,
@@ -58,6 +59,10 @@ describe('comparing declared values with what Exchange returns', () => {
       Mode: 'Audit',
       Comments: null,
     });
+  });
+
+  it('turns server text into one plain line for the log: no control characters or escape sequences', () => {
+    expect(plainLine('a\n\u001b[31mb\u0000\r\n  c\u009b')).toBe('a [31mb c');
   });
 
   it('uses the Guid as identity when Exchange returns one', () => {
