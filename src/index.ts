@@ -34,6 +34,18 @@ export {
   type ResourceKind,
 } from './core/clouds.js';
 export { ExoLoginError, InputError } from './core/errors.js';
+export {
+  exchangeOnline,
+  ExchangeApiError,
+  RESULT_SIZE_WARNING,
+  type CmdletCall,
+  type CmdletRow,
+  type ExchangeClientOptions,
+  type ExchangeEndpoint,
+  type ExchangeErrorReason,
+  type ExchangeOnlineClient,
+  type InvokeOptions,
+} from './exchange/index.js';
 export { EnvVar, tokenVariables } from './core/variables.js';
 export { TROUBLES, type Trouble } from './core/troubleshooting.js';
 export type { RetryPolicy } from './core/retry.js';

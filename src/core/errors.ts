@@ -137,6 +137,18 @@ export class HttpStatusError extends Error {
   }
 }
 
+/** A response body larger than the caller allows (HttpRequest.maxResponseBytes); not worth a retry. */
+export class ResponseTooLargeError extends Error {
+  override readonly name = 'ResponseTooLargeError';
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly limitBytes: number,
+  ) {
+    super(`the answer from ${url} (HTTP ${status}) is larger than ${limitBytes} bytes`);
+  }
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

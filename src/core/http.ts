@@ -1,5 +1,5 @@
 import { request, Agent } from 'node:https';
-import { NOT_HTTPS, TransportError } from './errors.js';
+import { NOT_HTTPS, ResponseTooLargeError, TransportError } from './errors.js';
 
 export interface HttpResponse {
   status: number;
@@ -16,6 +16,8 @@ export interface HttpRequest {
   timeoutMs: number;
   /** Abandons the exchange (a TransportError with errno ABORT_ERR), e.g. once the caller has failed anyway. */
   signal?: AbortSignal;
+  /** Fails with ResponseTooLargeError once the body exceeds this many bytes, so a server cannot exhaust memory. */
+  maxResponseBytes?: number;
 }
 
 export type HttpSend = (req: HttpRequest) => Promise<HttpResponse>;
@@ -66,7 +68,18 @@ export const httpsSend: HttpSend = (req) =>
       // A server may answer before it has read the whole request; then 'finish' may never come.
       uncount();
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (req.maxResponseBytes !== undefined && received > req.maxResponseBytes) {
+          settle();
+          res.destroy();
+          outgoing.destroy();
+          reject(new ResponseTooLargeError(redactUrl(url), res.statusCode ?? 0, req.maxResponseBytes));
+          return;
+        }
+        chunks.push(chunk);
+      });
       res.on('error', (err) => {
         fail(err);
       });
