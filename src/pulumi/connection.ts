@@ -6,7 +6,7 @@
 import { envVarSource, type FederatedTokenSource } from '../core/assertion.js';
 import { ExoLoginError } from '../core/errors.js';
 import { ExoLoginSession } from '../core/token.js';
-import { detectSource } from '../cli/source.js';
+import { DEFAULT_TOKEN_ENV, detectSource } from '../cli/source.js';
 
 /** Non-secret settings of a connection, as stored in state. Every field falls back to the environment. */
 export interface ExchangeConnection {
@@ -98,12 +98,11 @@ export function detectPulumiSource(env: NodeJS.ProcessEnv): FederatedTokenSource
     return detectSource(env);
   } catch (error) {
     if (env[ESC_OIDC_TOKEN_ENV]) return envVarSource(ESC_OIDC_TOKEN_ENV, env);
-    if (error instanceof ExoLoginError)
-      throw new ExoLoginError(
-        `${error.message.replace(/ Pass one of them.*$/, '')}, no ${ESC_OIDC_TOKEN_ENV} (Pulumi ESC azure-login with oidc: true). Run pulumi up where one of them is present.`,
-        error.code,
-      );
-    throw error;
+    if (!(error instanceof ExoLoginError) || error.code !== 'input') throw error;
+    throw new ExoLoginError(
+      `No federated token in the environment of pulumi up: not in GitHub Actions with id-token: write, no AZURE_FEDERATED_TOKEN_FILE, no ${DEFAULT_TOKEN_ENV}, no ${ESC_OIDC_TOKEN_ENV} (Pulumi ESC azure-login with oidc: true). Run pulumi up where one of them is present (README, section Pulumi).`,
+      'input',
+    );
   }
 }
 
