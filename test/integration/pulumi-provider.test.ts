@@ -326,6 +326,26 @@ describe('settings provider', () => {
     );
   });
 
+  it('manages a per-object setting by -Identity (the Default anti-spam policy)', async () => {
+    const { settings } = providers();
+    org().run('New-HostedContentFilterPolicy', { Name: 'Default', BulkThreshold: 7 });
+    const inputs = {
+      connection,
+      noun: 'HostedContentFilterPolicy',
+      identity: 'Default',
+      properties: { BulkThreshold: 5 },
+    };
+    const { id, outs } = await settings.create(inputs);
+    expect(id).toBe('HostedContentFilterPolicy:Default');
+    expect(outs).toMatchObject({ properties: { BulkThreshold: 5 }, before: { BulkThreshold: 7 } });
+    expect(emulator.exchange.invocations('Set-HostedContentFilterPolicy')[0]?.parameters).toEqual({
+      Identity: 'Default',
+      BulkThreshold: 5,
+    });
+    org().run('Remove-HostedContentFilterPolicy', { Identity: 'Default' });
+    expect(await settings.read(id, outs)).toEqual({ id: '' });
+  });
+
   it('check names a bad noun, a bad identity and a hashtable value', async () => {
     const { settings } = providers();
     const result = await settings.check(
