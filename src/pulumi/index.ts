@@ -6,6 +6,7 @@
  *   new TransportRule('tag-external', { Name: 'Tag external mail', FromScope: 'NotInOrganization', PrependSubject: '[External] ' });
  *   new OrganizationConfig('org', { AuditDisabled: false });
  */
+import { engineLog } from './engine-log.js';
 import { ObjectProvider } from './object-provider.js';
 import { environmentContext, type ProviderContext } from './provider.js';
 import { SettingsProvider } from './settings-provider.js';
@@ -40,15 +41,35 @@ export { ExchangeResourceError } from './errors.js';
 
 type Kind = 'object' | 'settings';
 let shared: ProviderContext | undefined;
-const providers: { object?: ObjectProvider; settings?: SettingsProvider } = {};
+const providers: { object?: Methods<ObjectProvider>; settings?: Methods<SettingsProvider> } = {};
+
+type Method = 'check' | 'diff' | 'create' | 'read' | 'update' | 'delete';
+const METHODS: readonly Method[] = ['check', 'diff', 'create', 'read', 'update', 'delete'];
+type Methods<T extends ObjectProvider | SettingsProvider> = Pick<T, Method>;
+
+/** Each method returns once what it logged has reached the engine, so no line is lost when the host is stopped. */
+function delivering<T extends ObjectProvider | SettingsProvider>(
+  provider: T,
+  context: ProviderContext,
+): Methods<T> {
+  const wrapped: Record<string, unknown> = {};
+  for (const name of METHODS) {
+    const method = provider[name].bind(provider) as (...args: unknown[]) => Promise<unknown>;
+    wrapped[name] = (...args: unknown[]) => method(...args).finally(() => context.delivered());
+  }
+  return wrapped as Methods<T>;
+}
 
 /**
  * For the serialized provider (serialized.ts) inside Pulumi's dynamic-provider host: the implementation, made
- * once per process from its environment, with one session per connection shared by every resource. Not meant
- * to be called from a program.
+ * once per process from its environment, with one session per connection shared by every resource, and its
+ * messages sent to the engine whose address the host was started with. Not meant to be called from a program.
  */
-export function dynamicProvider(kind: Kind): ObjectProvider | SettingsProvider {
-  shared ??= environmentContext();
-  if (kind === 'object') return (providers.object ??= new ObjectProvider(shared));
-  return (providers.settings ??= new SettingsProvider(shared));
+export function dynamicProvider(kind: Kind): Methods<ObjectProvider> | Methods<SettingsProvider> {
+  if (!shared) {
+    const toEngine = engineLog(process.argv[2]);
+    shared = environmentContext(process.env, toEngine);
+  }
+  if (kind === 'object') return (providers.object ??= delivering(new ObjectProvider(shared), shared));
+  return (providers.settings ??= delivering(new SettingsProvider(shared), shared));
 }

@@ -14,20 +14,26 @@ import { isUnknown, pick, plainLine, type Failure, type Properties } from './mod
 export interface ProviderContext {
   env: NodeJS.ProcessEnv;
   clientFor(connection: ExchangeConnection): ExchangeOnlineClient;
-  /** A line for the person running `pulumi up` (Pulumi shows a provider's stderr). */
+  /** A line for the person running `pulumi up`. */
   log(message: string): void;
+  /** Resolves once every line logged so far has been delivered. */
+  delivered(): Promise<void>;
 }
 
 /** The real context: sessions from the environment's federated token, one per connection, kept per process. */
 export function environmentContext(
   env: NodeJS.ProcessEnv = process.env,
-  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  write: (line: string) => void | Promise<void> = (line) => void process.stderr.write(`${line}\n`),
 ): ProviderContext {
   const clients = new Map<string, ExchangeOnlineClient>();
-  const log = (message: string): void => write(plainLine(message));
+  let pending: Promise<unknown> = Promise.resolve();
+  const log = (message: string): void => {
+    pending = Promise.all([pending, write(plainLine(message))]);
+  };
   return {
     env,
     log,
+    delivered: () => pending.then(() => undefined),
     clientFor(connection) {
       const key = connectionKey(connection);
       let client = clients.get(key);

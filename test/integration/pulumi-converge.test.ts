@@ -155,14 +155,18 @@ describe('pulumi up, played by the engine stand-in against the real dynamic-prov
     ).toEqual(['delete organization', 'delete tag-external']);
     expect(rule()).toBeUndefined();
     expect(org().singletons.get('OrganizationConfig')).toEqual(orgBefore);
-    expect(host.stderr.join('\n')).toContain(
-      'OrganizationConfig: removed from the Pulumi state only; the tenant keeps its current values',
+    // Said as an engine diagnostic (plugin stderr is hidden at Pulumi's default verbosity).
+    expect(host.engineLog).toContainEqual(
+      expect.stringMatching(
+        /^WARNING OrganizationConfig: removed from the Pulumi state only; the tenant keeps its current values \(AuditDisabled, CustomerLockboxEnabled\)\. Values before Pulumi managed them: \{"AuditDisabled":false,"CustomerLockboxEnabled":false\}\.$/,
+      ),
     );
     expect(state.size).toBe(0);
 
     // No token reached the host's output (what `pulumi up` shows) or any state the runs produced.
     for (const token of emulator.issued) {
       expect(host.stderr.join('\n')).not.toContain(token);
+      expect(host.engineLog.join('\n')).not.toContain(token);
       expect(JSON.stringify(states)).not.toContain(token);
     }
   });

@@ -31,7 +31,7 @@ beforeEach(() => {
 });
 
 function providers() {
-  const context = environmentContext(env, (m) => logs.push(m));
+  const context = environmentContext(env, (m) => void logs.push(m));
   return { objects: new ObjectProvider(context), settings: new SettingsProvider(context) };
 }
 

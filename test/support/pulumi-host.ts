@@ -15,17 +15,21 @@ import type { ProviderCalls } from './pulumi.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const pulumiRequire = createRequire(join(root, 'node_modules/@pulumi/pulumi/package.json'));
-/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-explicit-any -- generated protobuf/gRPC modules are untyped here */
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-explicit-any -- generated protobuf/gRPC modules are untyped here */
 const grpc: any = pulumiRequire('@grpc/grpc-js');
 const provproto: any = pulumiRequire('./proto/provider_pb');
 const provrpc: any = pulumiRequire('./proto/provider_grpc_pb');
+const engrpc: any = pulumiRequire('./proto/engine_grpc_pb');
+const emptyproto: any = pulumiRequire('google-protobuf/google/protobuf/empty_pb');
 const structproto: any = pulumiRequire('google-protobuf/google/protobuf/struct_pb');
 
 type Props = Record<string, unknown>;
 
 export interface DynamicProviderHost extends ProviderCalls {
-  /** Every line the host wrote on stderr (what `pulumi up` shows as the provider's diagnostics). */
+  /** Every line the host wrote on stderr (Pulumi logs a plugin's stderr at debug level: hidden without -v). */
   readonly stderr: string[];
+  /** Diagnostics the provider sent the engine's Log RPC (what `pulumi up` shows), as `SEVERITY message`. */
+  readonly engineLog: string[];
   close(): Promise<void>;
 }
 
@@ -48,10 +52,33 @@ function call<T>(client: any, method: string, request: unknown): Promise<T> {
 
 const struct = (value: Props): unknown => structproto.Struct.fromJavaScript(value);
 
+const SEVERITIES = ['DEBUG', 'INFO', 'WARNING', 'ERROR'];
+
+/** The engine's side of the Log RPC, the one engine service a provider calls; the address goes on the host's argv. */
+async function fakeEngine(engineLog: string[]): Promise<{ address: string; server: any }> {
+  const server = new grpc.Server();
+  server.addService(engrpc.EngineService, {
+    log(call: any, callback: any) {
+      engineLog.push(`${SEVERITIES[call.request.getSeverity()] ?? '?'} ${call.request.getMessage()}`);
+      callback(null, new emptyproto.Empty());
+    },
+  });
+  const port = await new Promise<number>((resolvePort, reject) =>
+    server.bindAsync(
+      '127.0.0.1:0',
+      grpc.ServerCredentials.createInsecure(),
+      (error: Error | null, p: number) => (error ? reject(error) : resolvePort(p)),
+    ),
+  );
+  return { address: `127.0.0.1:${port}`, server };
+}
+
 export async function startDynamicProviderHost(env: NodeJS.ProcessEnv): Promise<DynamicProviderHost> {
   const cwd = await projectDir();
+  const engineLog: string[] = [];
+  const engine = await fakeEngine(engineLog);
   const script = join(root, 'node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js');
-  const child: ChildProcess = spawn(process.execPath, [script, '127.0.0.1:1'], {
+  const child: ChildProcess = spawn(process.execPath, [script, engine.address], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,6 +94,7 @@ export async function startDynamicProviderHost(env: NodeJS.ProcessEnv): Promise<
 
   return {
     stderr,
+    engineLog,
     async check(urn, olds, news) {
       const req = new provproto.CheckRequest();
       req.setUrn(urn);
@@ -134,6 +162,7 @@ export async function startDynamicProviderHost(env: NodeJS.ProcessEnv): Promise<
         child.kill('SIGTERM');
         await exited;
       }
+      engine.server.forceShutdown();
       await rm(cwd, { recursive: true, force: true });
     },
   };
