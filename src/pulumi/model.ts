@@ -172,8 +172,15 @@ export interface Diff {
   deleteBeforeReplace: boolean;
 }
 
-function sameTenant(a: ExchangeConnection, b: ExchangeConnection): boolean {
-  return (a.tenantId ?? '').toLowerCase() === (b.tenantId ?? '').toLowerCase();
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Another tenant means other objects (a replacement). A GUID and a domain cannot be compared without asking
+ * Entra, and writing the same tenant the other way is a common edit: that alone replaces nothing.
+ */
+export function sameTenant(a: ExchangeConnection, b: ExchangeConnection): boolean {
+  const [x, y] = [(a.tenantId ?? '').toLowerCase(), (b.tenantId ?? '').toLowerCase()];
+  return x === y || GUID.test(x) !== GUID.test(y);
 }
 
 function droppedKeys(olds: Properties, news: Properties): string[] {

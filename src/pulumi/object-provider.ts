@@ -138,7 +138,8 @@ export class ObjectProvider {
       const name = typeof row['Name'] === 'string' ? row['Name'] : inputs.name;
       const current: ObjectInputs = { ...inputs, name, properties };
       const outs: ObjectOutputs = { ...current, identity: identityOf(row, id) };
-      return { id: outs.identity, props: { ...passThrough(props), ...outs }, inputs: current };
+      // The id stays what Pulumi asked for (an import's name, say); later calls use the GUID in `identity`.
+      return { id, props: { ...passThrough(props), ...outs }, inputs: current };
     } catch (error) {
       throw explainOperation(error, { what, phase: 'read' });
     }

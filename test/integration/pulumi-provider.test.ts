@@ -196,7 +196,7 @@ describe('Exchange object provider', () => {
     );
   });
 
-  it('read imports an existing object by name: its GUID becomes the id, its values the inputs', async () => {
+  it('read imports an existing object by name: its values become the inputs, its GUID the identity', async () => {
     const { objects } = providers();
     org().run('New-TransportRule', { Name: 'Legacy rule', Priority: 4, Mode: 'Audit' });
     const guid = stored('TransportRule', 'Legacy rule')?.['Guid'];
@@ -205,7 +205,7 @@ describe('Exchange object provider', () => {
       __provider: 'code',
     });
     expect(read).toMatchObject({
-      id: guid,
+      id: 'Legacy rule',
       props: {
         identity: guid,
         name: 'Legacy rule',

@@ -109,6 +109,9 @@ describe('diffing an Exchange object', () => {
     });
     const otherTenant = { connection: { ...connection, tenantId: 'fabrikam.onmicrosoft.com' } };
     expect(diffObject(recorded({}), rule({}, otherTenant)).replaces).toEqual(['connection']);
+    // The same tenant written as its GUID: a state update, not a replacement.
+    const byGuid = { connection: { ...connection, tenantId: '8c3d2b5e-7a1f-4e6b-9d0c-2f4a6b8e1c3d' } };
+    expect(diffObject(recorded({}), rule({}, byGuid))).toMatchObject({ changes: true, replaces: [] });
     expect(diffObject(recorded({}), rule({}, { noun: 'JournalRule' })).replaces).toEqual(['noun']);
   });
 
