@@ -9,13 +9,16 @@ export interface FamilySpec {
   noun: string;
   createOnly: readonly string[];
   setOnly: readonly string[];
+  /** State is switched with Enable-/Disable-<Noun>. */
+  enableCmdlets: boolean;
 }
 
 export const FAMILIES = {
-  TransportRule: { noun: 'TransportRule', createOnly: [], setOnly: [] },
+  TransportRule: { noun: 'TransportRule', createOnly: [], setOnly: [], enableCmdlets: true },
   // New-RemoteDomain takes only -Name and -DomainName; every setting is Set-RemoteDomain's.
   RemoteDomain: {
     noun: 'RemoteDomain',
+    enableCmdlets: false,
     createOnly: ['DomainName'],
     setOnly: [
       'AllowedOOFType',
@@ -43,6 +46,8 @@ export type TransportRuleScope = 'InOrganization' | 'NotInOrganization';
 
 /** Set-/New-TransportRule parameters (a common subset; use ExchangeObject for the rest). */
 export interface TransportRuleProperties {
+  /** New rules are created with it (-Enabled); a change runs Enable-/Disable-TransportRule. Default Enabled. */
+  State?: 'Enabled' | 'Disabled';
   Priority?: number;
   Mode?: TransportRuleMode;
   Comments?: string;

@@ -21,6 +21,11 @@ export interface ObjectInputs {
   createOnly: string[];
   /** Parameters only Set-<Noun> takes: create runs New-<Noun> without them, then Set-<Noun> with them. */
   setOnly: string[];
+  /**
+   * `State` ('Enabled' | 'Disabled') is switched with Enable-/Disable-<Noun>, and New-<Noun> takes it as -Enabled
+   * (TransportRule, JournalRule, …).
+   */
+  enableCmdlets: boolean;
 }
 
 export interface ObjectOutputs extends ObjectInputs {
@@ -240,14 +245,47 @@ export function settingsId(noun: string, identity: string | undefined): string {
   return identity === undefined ? noun : `${noun}:${identity}`;
 }
 
+const STATE = 'state';
+const isStateKey = (inputs: ObjectInputs, key: string): boolean =>
+  inputs.enableCmdlets && key.toLowerCase() === STATE;
+
+/** Pure: a declared State that Enable-/Disable-<Noun> can set, or the failure naming it. */
+export function checkState(inputs: ObjectInputs): Failure[] {
+  const key = Object.keys(inputs.properties).find((k) => isStateKey(inputs, k));
+  const value = key === undefined ? undefined : inputs.properties[key];
+  if (key === undefined || isUnknown(value) || (typeof value === 'string' && /^(en|dis)abled$/i.test(value)))
+    return [];
+  return [{ property: `properties.${key}`, reason: "must be 'Enabled' or 'Disabled'" }];
+}
+
 /** Splits declared properties into those New-<Noun> takes and those only Set-<Noun> takes. */
 export function splitForCreate(inputs: ObjectInputs): { forNew: Properties; forSet: Properties } {
   const setOnly = new Set(inputs.setOnly.map((k) => k.toLowerCase()));
   const forNew: Properties = {};
   const forSet: Properties = {};
-  for (const [key, value] of Object.entries(inputs.properties))
-    (setOnly.has(key.toLowerCase()) ? forSet : forNew)[key] = value;
+  for (const [key, value] of Object.entries(inputs.properties)) {
+    // Created disabled rather than created and then disabled: a rule must not run for a moment by mistake.
+    if (isStateKey(inputs, key)) forNew['Enabled'] = sameValue(value, 'Enabled');
+    else (setOnly.has(key.toLowerCase()) ? forSet : forNew)[key] = value;
+  }
   return { forNew, forSet };
+}
+
+/** For an update: the keys Set-<Noun> takes, and Enable-/Disable- when State changed. */
+export function splitForUpdate(
+  inputs: ObjectInputs,
+  changed: readonly string[],
+): { setKeys: string[]; toggle: 'Enable' | 'Disable' | undefined } {
+  const stateKey = changed.find((k) => isStateKey(inputs, k));
+  return {
+    setKeys: changed.filter((k) => k !== stateKey),
+    toggle:
+      stateKey === undefined
+        ? undefined
+        : sameValue(inputs.properties[stateKey], 'Enabled')
+          ? 'Enable'
+          : 'Disable',
+  };
 }
 
 /** Parameters for Set-<Noun>: the changed keys only (create-only ones never reach here: they replace). */

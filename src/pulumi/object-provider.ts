@@ -6,11 +6,13 @@ import { explainOperation, isReason } from './errors.js';
 import {
   checkNameList,
   checkNounAndProperties,
+  checkState,
   diffObject,
   identityOf,
   isUnknown,
   setParameters,
   splitForCreate,
+  splitForUpdate,
   type Diff,
   type ObjectInputs,
   type ObjectOutputs,
@@ -42,6 +44,7 @@ function inputsFrom(raw: Raw, connection: ObjectInputs['connection'], fallbackNa
     properties: propertiesOf(raw['properties']),
     createOnly: listOf(raw['createOnly']),
     setOnly: listOf(raw['setOnly']),
+    enableCmdlets: raw['enableCmdlets'] === true,
   };
 }
 
@@ -85,7 +88,11 @@ export class ObjectProvider {
     if (!isUnknown(name) && (typeof name !== 'string' || name.trim() === '' || name.length > 64))
       failures.push({ property: 'name', reason: 'must be a non-empty name of at most 64 characters' });
     // Values Pulumi does not know yet (preview) stay as they are, for diff to see them as unknown.
+    const enableCmdlets = news['enableCmdlets'];
+    if (enableCmdlets !== undefined && typeof enableCmdlets !== 'boolean' && !isUnknown(enableCmdlets))
+      failures.push({ property: 'enableCmdlets', reason: 'must be true or false' });
     const inputs = { ...inputsFrom(news, connection.inputs), ...unknowns(news) };
+    failures.push(...(isUnknown(inputs.properties) ? [] : checkState(inputs)));
     return { inputs: { ...passThrough(news), ...inputs }, failures };
   }
 
@@ -151,13 +158,15 @@ export class ObjectProvider {
     news: ObjectInputs & Raw,
   ): Promise<{ outs: ObjectOutputs & Raw }> {
     const what = describe(news.noun, news.name);
-    const { changed } = diffObject(olds, news);
+    const { setKeys, toggle } = splitForUpdate(news, diffObject(olds, news).changed);
+    const client = this.context.clientFor(news.connection);
     try {
-      if (changed.length > 0)
-        await run(this.context.clientFor(news.connection), `Set-${news.noun}`, {
+      if (setKeys.length > 0)
+        await run(client, `Set-${news.noun}`, {
           Identity: olds.identity,
-          ...setParameters(news.properties, changed),
+          ...setParameters(news.properties, setKeys),
         });
+      if (toggle) await run(client, `${toggle}-${news.noun}`, { Identity: olds.identity, Confirm: false });
       const outs = await this.outputsFor(news, olds.identity);
       return { outs: { ...passThrough(news), ...outs } };
     } catch (error) {

@@ -37,6 +37,8 @@ export interface ExchangeObjectArgs {
   createOnly?: pulumi.Input<string[]>;
   /** Parameters only Set-<Noun> takes: applied by Set-<Noun> right after New-<Noun>. */
   setOnly?: pulumi.Input<string[]>;
+  /** `State` ('Enabled' | 'Disabled') is switched with Enable-/Disable-<Noun>; New-<Noun> gets -Enabled. */
+  enableCmdlets?: pulumi.Input<boolean>;
 }
 
 /**
@@ -68,6 +70,7 @@ export class ExchangeObject<P extends object = Record<string, unknown>> extends 
         properties: args.properties ?? {},
         createOnly: args.createOnly ?? [],
         setOnly: args.setOnly ?? [],
+        enableCmdlets: args.enableCmdlets ?? false,
         identity: undefined,
       },
       opts,
@@ -135,6 +138,7 @@ function objectArgs<T extends object>(
     properties: properties,
     createOnly: [...family.createOnly],
     setOnly: [...family.setOnly],
+    enableCmdlets: family.enableCmdlets,
   };
 }
 

@@ -40,7 +40,15 @@ const stored = (noun: string, name: string) => org().store.get(noun)?.get(name.t
 const cmdlets = () => emulator.exchange.invocations().map((r) => r.cmdlet);
 
 function ruleInputs(properties: Record<string, unknown>, name = 'Tag external mail') {
-  return { connection, noun: 'TransportRule', name, properties, createOnly: [], setOnly: [] };
+  return {
+    connection,
+    noun: 'TransportRule',
+    name,
+    properties,
+    createOnly: [],
+    setOnly: [],
+    enableCmdlets: true,
+  };
 }
 
 /** Everything the state would hold must be free of every token the emulator issued. */
@@ -118,6 +126,7 @@ describe('Exchange object provider', () => {
       properties: { DomainName: 'fabrikam.com', AutoReplyEnabled: false },
       createOnly: ['DomainName'],
       setOnly: ['AutoReplyEnabled'],
+      enableCmdlets: false,
     });
     expect(emulator.exchange.invocations('New-RemoteDomain')[0]?.parameters).toEqual({
       Name: 'Fabrikam',
@@ -168,6 +177,28 @@ describe('Exchange object provider', () => {
     ]);
     expect(updated).toMatchObject({ identity: id, properties: news.properties });
     expect(stored('TransportRule', 'Tag external mail')).toMatchObject(news.properties);
+  });
+
+  it('creates a rule disabled through -Enabled, and switches State with Enable-/Disable-<Noun>', async () => {
+    const { objects } = providers();
+    const { id, outs } = await objects.create(ruleInputs({ State: 'Disabled', Priority: 0 }));
+    expect(emulator.exchange.invocations('New-TransportRule')[0]?.parameters).toEqual({
+      Name: 'Tag external mail',
+      Enabled: false,
+      Priority: 0,
+    });
+    expect(stored('TransportRule', 'Tag external mail')).toMatchObject({ Enabled: false });
+    const { outs: enabled } = await objects.update(id, outs, ruleInputs({ State: 'Enabled', Priority: 1 }));
+    expect(emulator.exchange.invocations('Set-TransportRule').map((r) => r.parameters)).toEqual([
+      { Identity: id, Priority: 1 },
+    ]);
+    expect(emulator.exchange.invocations('Enable-TransportRule').map((r) => r.parameters)).toEqual([
+      { Identity: id, Confirm: false },
+    ]);
+    expect(stored('TransportRule', 'Tag external mail')).toMatchObject({ State: 'Enabled', Priority: 1 });
+    expect(enabled).toMatchObject({ properties: { State: 'Enabled', Priority: 1 } });
+    const failures = (await objects.check({}, ruleInputs({ State: 'On' }))).failures;
+    expect(failures).toEqual([{ property: 'properties.State', reason: "must be 'Enabled' or 'Disabled'" }]);
   });
 
   it('update of an object deleted outside Pulumi says to refresh', async () => {

@@ -11,6 +11,7 @@ import {
   plainLine,
   sameValue,
   splitForCreate,
+  splitForUpdate,
   type ObjectInputs,
   type ObjectOutputs,
   type SettingsOutputs,
@@ -26,6 +27,7 @@ function rule(properties: Record<string, unknown>, extra: Partial<ObjectInputs> 
     properties,
     createOnly: [],
     setOnly: [],
+    enableCmdlets: false,
     ...extra,
   };
 }
@@ -113,6 +115,19 @@ describe('diffing an Exchange object', () => {
     const byGuid = { connection: { ...connection, tenantId: '8c3d2b5e-7a1f-4e6b-9d0c-2f4a6b8e1c3d' } };
     expect(diffObject(recorded({}), rule({}, byGuid))).toMatchObject({ changes: true, replaces: [] });
     expect(diffObject(recorded({}), rule({}, { noun: 'JournalRule' })).replaces).toEqual(['noun']);
+  });
+
+  it('passes State to New- as -Enabled and to Enable-/Disable- on a change, for families that switch it so', () => {
+    const inputs = rule({ State: 'disabled', Priority: 1 }, { enableCmdlets: true });
+    expect(splitForCreate(inputs)).toEqual({ forNew: { Enabled: false, Priority: 1 }, forSet: {} });
+    expect(splitForUpdate(inputs, ['State', 'Priority'])).toEqual({
+      setKeys: ['Priority'],
+      toggle: 'Disable',
+    });
+    expect(splitForUpdate({ ...inputs, enableCmdlets: false }, ['State'])).toEqual({
+      setKeys: ['State'],
+      toggle: undefined,
+    });
   });
 
   it('splits create parameters between New- and Set-', () => {
