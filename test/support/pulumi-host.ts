@@ -73,28 +73,9 @@ async function fakeEngine(engineLog: string[]): Promise<{ address: string; serve
   return { address: `127.0.0.1:${port}`, server };
 }
 
-export async function startDynamicProviderHost(env: NodeJS.ProcessEnv): Promise<DynamicProviderHost> {
-  const cwd = await projectDir();
-  const engineLog: string[] = [];
-  const engine = await fakeEngine(engineLog);
-  const script = join(root, 'node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js');
-  const child: ChildProcess = spawn(process.execPath, [script, engine.address], {
-    cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stderr: string[] = [];
-  if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
-  const port = await new Promise<string>((resolvePort, reject) => {
-    if (!child.stdout) return reject(new Error('no stdout'));
-    createInterface({ input: child.stdout }).once('line', resolvePort);
-    child.once('exit', (code) => reject(new Error(`provider host exited ${code}: ${stderr.join('\n')}`)));
-  });
-  const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-
+/** The engine's provider calls, as gRPC requests to the host at `client`. */
+function grpcCalls(client: any): ProviderCalls {
   return {
-    stderr,
-    engineLog,
     async check(urn, olds, news) {
       const req = new provproto.CheckRequest();
       req.setUrn(urn);
@@ -155,6 +136,32 @@ export async function startDynamicProviderHost(env: NodeJS.ProcessEnv): Promise<
       req.setProperties(struct(props));
       await call(client, 'delete', req);
     },
+  };
+}
+
+export async function startDynamicProviderHost(env: NodeJS.ProcessEnv): Promise<DynamicProviderHost> {
+  const cwd = await projectDir();
+  const engineLog: string[] = [];
+  const engine = await fakeEngine(engineLog);
+  const script = join(root, 'node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js');
+  const child: ChildProcess = spawn(process.execPath, [script, engine.address], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderr: string[] = [];
+  if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
+  const port = await new Promise<string>((resolvePort, reject) => {
+    if (!child.stdout) return reject(new Error('no stdout'));
+    createInterface({ input: child.stdout }).once('line', resolvePort);
+    child.once('exit', (code) => reject(new Error(`provider host exited ${code}: ${stderr.join('\n')}`)));
+  });
+  const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+
+  return {
+    stderr,
+    engineLog,
+    ...grpcCalls(client),
     async close() {
       client.close();
       if (child.exitCode === null) {
