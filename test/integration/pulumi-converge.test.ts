@@ -4,36 +4,33 @@
  * Pulumi's real dynamic-provider host, driven over gRPC as the engine drives it, against the emulator's tenant.
  * Runs: create, no-op, update on change, refresh after a change outside Pulumi, delete.
  */
-import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OrganizationConfig, TransportRule } from '../../src/pulumi/index.js';
-import { startDynamicProviderHost, type DynamicProviderHost } from '../support/pulumi-host.ts';
+import { buildPackage, startDynamicProviderHost, type DynamicProviderHost } from '../support/pulumi-host.ts';
 import { declare, refresh, up, type State } from '../support/pulumi.ts';
 import type { Emulator } from '../emulator/index.ts';
 import { useEmulator } from './emulator-fixture.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const current = useEmulator();
 let emulator: Emulator;
 let host: DynamicProviderHost;
 
-beforeAll(() => {
-  // The host loads exo-login/pulumi through the package's exports, i.e. the built lib/ (as `npm ci` builds it).
-  execFileSync(
-    process.execPath,
-    [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.lib.json'],
-    {
-      cwd: root,
-      stdio: 'inherit',
-    },
-  );
+let pkg: string;
+
+beforeAll(async () => {
+  // exo-login as a project installs it: the host loads exo-login/pulumi through the package's exports.
+  pkg = await buildPackage();
 }, 120_000);
+
+afterAll(async () => {
+  await rm(pkg, { recursive: true, force: true });
+});
 
 beforeEach(async () => {
   emulator = current();
   // The provider host's environment is `pulumi up`'s: a federated token (here EXO_FEDERATED_TOKEN) and the CA.
-  host = await startDynamicProviderHost({
+  host = await startDynamicProviderHost(pkg, {
     PATH: process.env['PATH'],
     NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'],
     EXO_FEDERATED_TOKEN: emulator.mintIdToken('api://AzureADTokenExchange'),

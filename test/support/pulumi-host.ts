@@ -1,12 +1,12 @@
 /**
  * Pulumi's real dynamic-provider host (`@pulumi/pulumi/cmd/dynamic-provider`, what the engine starts as the
  * `pulumi-nodejs` provider plugin), driven over gRPC the way the engine drives it. It runs in its own process with
- * a project directory as working directory, where `node_modules/exo-login` links to this checkout, so the
- * serialised provider's `require('exo-login/pulumi')` resolves as in a user's project: through the package's
- * exports to the built lib/ (run `npm run build:lib` first) and Node's require(esm).
+ * a project directory as working directory, where `node_modules/exo-login` is this checkout's package as npm
+ * would install it (package.json and a lib/ built from src/ by `buildPackage`), so the serialised provider's
+ * `require('exo-login/pulumi')` resolves as in a user's project: through the package's exports and require(esm).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,11 +33,26 @@ export interface DynamicProviderHost extends ProviderCalls {
   close(): Promise<void>;
 }
 
-/** A project directory whose node_modules holds exo-login (this checkout) and @pulumi/pulumi. */
-async function projectDir(): Promise<string> {
+/**
+ * exo-login as installed: package.json, lib/ compiled from this checkout's src/ (outside the checkout, so the
+ * repository's own lib/ is left alone) and its dependencies. Returns the package directory.
+ */
+export async function buildPackage(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'exo-pulumi-package-'));
+  await copyFile(join(root, 'package.json'), join(dir, 'package.json'));
+  await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.lib.json', '--outDir', join(dir, 'lib')], {
+    cwd: root,
+  });
+  return dir;
+}
+
+/** A project directory whose node_modules holds exo-login (`pkg`) and @pulumi/pulumi. */
+async function projectDir(pkg: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'exo-pulumi-project-'));
   await mkdir(join(dir, 'node_modules', '@pulumi'), { recursive: true });
-  await symlink(root, join(dir, 'node_modules', 'exo-login'), 'dir');
+  await symlink(pkg, join(dir, 'node_modules', 'exo-login'), 'dir');
   await symlink(join(root, 'node_modules/@pulumi/pulumi'), join(dir, 'node_modules/@pulumi/pulumi'), 'dir');
   return dir;
 }
@@ -139,8 +154,11 @@ function grpcCalls(client: any): ProviderCalls {
   };
 }
 
-export async function startDynamicProviderHost(env: NodeJS.ProcessEnv): Promise<DynamicProviderHost> {
-  const cwd = await projectDir();
+export async function startDynamicProviderHost(
+  pkg: string,
+  env: NodeJS.ProcessEnv,
+): Promise<DynamicProviderHost> {
+  const cwd = await projectDir(pkg);
   const engineLog: string[] = [];
   const engine = await fakeEngine(engineLog);
   const script = join(root, 'node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js');
