@@ -12,7 +12,7 @@ import {
 } from '../workers/index.js';
 import { withCancellation } from '../workers/signals.js';
 import type { WorkerInputs } from './inputs.js';
-import { Input, Output } from './names.js';
+import { Input, named, Output } from './names.js';
 
 const actionsLogger: Logger = {
   info: (message) => core.info(message),
@@ -39,10 +39,10 @@ export async function planWorkerPhase(
     organization: settings.organization,
     exchange: settings.resources.some((r) => r.kind === 'exchange'),
     names: {
-      scripts: Input.Scripts,
-      workingDirectory: Input.WorkingDirectory,
-      organization: Input.Organization,
-      resources: Input.Resources,
+      scripts: named(Input.Scripts),
+      workingDirectory: named(Input.WorkingDirectory),
+      organization: named(Input.Organization),
+      resources: named(Input.Resources),
     },
   });
 }

@@ -1,7 +1,8 @@
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { ExoLoginError } from '../core/errors.js';
-import type { ExoLoginSession, ResolvedSettings } from '../core/token.js';
+import type { ExoLoginSession } from '../core/session.js';
+import type { ResolvedSettings } from '../core/settings.js';
 import {
   parseCount,
   parseMinutes,
@@ -15,8 +16,9 @@ import {
   type WorkerPlan,
 } from '../workers/index.js';
 import { withCancellation } from '../workers/signals.js';
-import { CLI_FIELD_NAMES, EXIT, type CliArgs } from './args.js';
-import type { CliIo } from './main.js';
+import { argument } from '../core/names.js';
+import { CLI_SETTING_NAMES, EXIT, optionName, type CliArgs } from './args.js';
+import { cliMessage, type CliIo } from './io.js';
 
 export interface RunSettings {
   patterns: string[];
@@ -32,7 +34,7 @@ export interface RunSettings {
 export function runSettings(args: CliArgs): RunSettings {
   if (args.scripts.length === 0) {
     throw new ExoLoginError(
-      'exo-login run needs at least one script or glob: exo-login run [options] SCRIPT...',
+      "'run' needs at least one script or glob: exo-login run [options] SCRIPT_OR_GLOB... See exo-login help run.",
       'input',
     );
   }
@@ -40,10 +42,10 @@ export function runSettings(args: CliArgs): RunSettings {
   return {
     patterns: args.scripts,
     cwd,
-    maxParallel: parseCount(args.maxParallel, '--max-parallel', 3, 1, 64),
-    timeoutMinutes: parseMinutes(args.timeoutMinutes, '--timeout-minutes'),
-    shard: parseShard(args.shard, '--shard'),
-    moduleVersion: parseModuleVersion(args.moduleVersion, '--module-version'),
+    maxParallel: parseCount(args.maxParallel, optionName('max-parallel'), 3, 1, 64),
+    timeoutMinutes: parseMinutes(args.timeoutMinutes, optionName('timeout-minutes')),
+    shard: parseShard(args.shard, optionName('shard')),
+    moduleVersion: parseModuleVersion(args.moduleVersion, optionName('module-version')),
     failFast: args.failFast,
   };
 }
@@ -61,10 +63,10 @@ export function planRun(
     organization: resolved.organization,
     exchange: resolved.resources.some((r) => r.kind === 'exchange'),
     names: {
-      scripts: 'SCRIPT',
-      workingDirectory: '--working-directory',
-      organization: CLI_FIELD_NAMES.organization,
-      resources: CLI_FIELD_NAMES.resources,
+      scripts: argument('SCRIPT'),
+      workingDirectory: optionName('working-directory'),
+      organization: CLI_SETTING_NAMES.organization,
+      resources: CLI_SETTING_NAMES.resources,
     },
   });
 }
@@ -81,10 +83,15 @@ export async function runScriptsCommand(
   const err = (line: string): void => {
     io.stderr.write(`${line}\n`);
   };
+  // Errors already printed, so the summary below does not print them a second time.
+  const reported = new Set<string>();
   const logger: Logger = {
     info: err,
-    warning: (m) => err(`warning: ${m}`),
-    error: (m, at) => err(`error: ${at ? `${at.file}:${at.startLine}: ` : ''}${m}`),
+    warning: (m) => err(cliMessage(`warning: ${m}`)),
+    error: (m, at) => {
+      reported.add(m);
+      err(cliMessage(`error: ${at ? `${at.file}:${at.startLine}: ` : ''}${m}`));
+    },
     group: (title, lines) => {
       out(`── ${title}`);
       for (const line of lines) out(line);
@@ -107,7 +114,7 @@ export async function runScriptsCommand(
     });
     for (const row of run.rows) {
       err(
-        `${row.result.padEnd(9)} ${row.name}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `: ${row.error}` : ''}`,
+        `${row.result.padEnd(9)} ${row.name}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${row.error && !reported.has(`${row.name}: ${row.error}`) ? `: ${row.error}` : ''}`,
       );
     }
     return run.ok ? EXIT.ok : EXIT.failure;

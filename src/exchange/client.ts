@@ -1,6 +1,6 @@
 /**
  * A client for the Exchange Online admin API (`POST /adminapi/beta/{tenant}/InvokeCommand`), the REST endpoint
- * every ExchangeOnlineManagement cmdlet runs over, on an ExoLoginSession's tokens:
+ * every ExchangeOnlineManagement cmdlet runs over, on an ExoLoginSession's tokens (or a worker's, see tokens.ts):
  *
  *   const exo = exchangeOnline(session);
  *   for await (const mailbox of exo.invoke('Get-Mailbox', { ResultSize: 'Unlimited' })) …
@@ -10,7 +10,8 @@
  * and the public clients (../shared/docs/exchange-admin-api.md).
  */
 import { randomUUID } from 'node:crypto';
-import { ExoLoginError, InputError, ResponseTooLargeError, TransportError } from '../core/errors.js';
+import { BODY_TOO_LARGE, ENDPOINTS, ExoLoginError, InputError, TransportError } from '../core/errors.js';
+import { field, quoted } from '../core/names.js';
 import { httpsSend, type HttpResponse, type HttpSend } from '../core/http.js';
 import {
   realClock,
@@ -22,7 +23,7 @@ import {
   type RetryPolicy,
   type Verdict,
 } from '../core/retry.js';
-import { claimsOf, type ExoLoginSession } from '../core/token.js';
+import { claimsOf } from '../core/token.js';
 import { fixFor, fixForTransport } from '../core/troubleshooting.js';
 import { encodeParameters, isPlainObject, stripAnnotations } from './encode.js';
 import {
@@ -44,6 +45,7 @@ import {
   trustedDomain,
   type ExchangeEndpoint,
 } from './routing.js';
+import type { ExchangeTokenSource } from './tokens.js';
 
 export type CmdletRow = Record<string, unknown>;
 
@@ -144,20 +146,23 @@ interface Page {
 }
 
 export function exchangeOnline(
-  session: ExoLoginSession,
+  session: ExchangeTokenSource,
   options: ExchangeClientOptions = {},
 ): ExchangeOnlineClient {
   return new AdminApiClient(session, resolveOptions(session, options));
 }
 
-function resolveOptions(session: ExoLoginSession, options: ExchangeClientOptions): Settings {
+function resolveOptions(session: ExchangeTokenSource, options: ExchangeClientOptions): Settings {
   const endpoint = options.endpoint ?? 'exchange';
   if (!EXCHANGE_ENDPOINTS.includes(endpoint)) {
-    throw new InputError('endpoint', `must be ${EXCHANGE_ENDPOINTS.join(' or ')}; got '${shown(endpoint)}'.`);
+    throw new InputError(
+      field('endpoint'),
+      `must be ${EXCHANGE_ENDPOINTS.join(' or ')}; got ${quoted(shown(endpoint))}.`,
+    );
   }
   if (!session.settings.resources.some((r) => r.kind === endpoint)) {
     throw new InputError(
-      'endpoint',
+      field('endpoint'),
       `is '${endpoint}', but the session mints no ${endpoint} token: add '${endpoint}' to its resources.`,
     );
   }
@@ -170,7 +175,7 @@ function resolveOptions(session: ExoLoginSession, options: ExchangeClientOptions
   ): number => {
     if (value === undefined) return fallback;
     if (!Number.isInteger(value) || value < min || value > max)
-      throw new InputError(name, `must be a whole number from ${min} to ${max}; got ${value}.`);
+      throw new InputError(field(name), `must be a whole number from ${min} to ${max}; got ${value}.`);
     return value;
   };
   return {
@@ -199,7 +204,7 @@ function checkAnchor(value: string, input: string): string {
   // eslint-disable-next-line no-control-regex -- a header value must not carry control characters
   if (v === '' || v.length > 512 || /[\u0000-\u001f\u007f]/.test(v)) {
     throw new InputError(
-      input,
+      field(input),
       'must be one line naming a mailbox, e.g. UPN:user@contoso.com or user@contoso.com.',
     );
   }
@@ -214,7 +219,7 @@ class AdminApiClient implements ExchangeOnlineClient {
   private readonly connectionId = randomUUID();
 
   constructor(
-    private readonly session: ExoLoginSession,
+    private readonly session: ExchangeTokenSource,
     private readonly settings: Settings,
   ) {
     this.endpoint = settings.endpoint;
@@ -228,10 +233,13 @@ class AdminApiClient implements ExchangeOnlineClient {
 
   invoke(cmdlet: string, parameters: Record<string, unknown> = {}, options: InvokeOptions = {}): CmdletCall {
     if (typeof cmdlet !== 'string' || !/^[A-Za-z]+-[A-Za-z0-9]+$/.test(cmdlet)) {
-      throw new InputError('cmdlet', `must be a cmdlet name such as Get-Mailbox; got '${shown(cmdlet)}'.`);
+      throw new InputError(
+        field('cmdlet'),
+        `must be a cmdlet name such as Get-Mailbox; got ${quoted(shown(cmdlet))}.`,
+      );
     }
     if (!isPlainObject(parameters))
-      throw new InputError('parameters', 'must be an object of parameter names to values.');
+      throw new InputError(field('parameters'), 'must be an object of parameter names to values.');
     const { rest, properties } = takeProperties(cmdlet, parameters);
     const select = checkSelect([...(options.select ?? []), ...properties]);
     const encoded = encodeParameters(rest);
@@ -307,6 +315,7 @@ class AdminApiClient implements ExchangeOnlineClient {
         body: request.body,
         timeoutMs: timeoutWithin(this.settings.timeoutMs, context.deadline, this.settings.clock.now()),
         maxResponseBytes: this.settings.maxResponseBytes,
+        endpoint: ENDPOINTS.exchange,
         ...(context.signal && { signal: context.signal }),
       });
       if (isRedirect(response.status)) {
@@ -378,7 +387,7 @@ class AdminApiClient implements ExchangeOnlineClient {
     const tokens = await this.session.tokensValidUntil(new Date(this.settings.clock.now() + TOKEN_MARGIN_MS));
     const token = tokens.tokens[this.endpoint]?.token;
     if (token === undefined)
-      throw new ExoLoginError(`The session minted no ${this.endpoint} token.`, 'exchange-token');
+      throw new ExoLoginError(`The session minted no ${this.endpoint} token.`, 'exchange-usage');
     return token;
   }
 
@@ -489,6 +498,19 @@ class AdminApiClient implements ExchangeOnlineClient {
       (error instanceof ExoLoginError && !(error instanceof TransportError))
     )
       return error;
+    if (error instanceof TransportError && error.errno === BODY_TOO_LARGE) {
+      return this.failure(
+        request,
+        undefined,
+        'malformed',
+        `the answer is larger than ${this.settings.maxResponseBytes} bytes (maxResponseBytes); lower pageSize or select fewer properties.`,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        error,
+      );
+    }
     if (error instanceof TransportError) {
       if (error.errno === 'ABORT_ERR') return error;
       return this.failure(
@@ -499,19 +521,6 @@ class AdminApiClient implements ExchangeOnlineClient {
         undefined,
         undefined,
         fixForTransport(error),
-        undefined,
-        error,
-      );
-    }
-    if (error instanceof ResponseTooLargeError) {
-      return this.failure(
-        request,
-        error.status,
-        'malformed',
-        `the answer is larger than ${error.limitBytes} bytes (maxResponseBytes); lower pageSize or select fewer properties.`,
-        undefined,
-        undefined,
-        undefined,
         undefined,
         error,
       );
@@ -570,31 +579,34 @@ class Call implements CmdletCall {
     }
   }
 
+  /**
+   * One run of the query. The next page is requested as soon as a page has arrived and more rows are wanted, so
+   * the service works on it while this one's rows are handed out.
+   */
   private async *query(skip: number, progress: { pages: number }): AsyncGenerator<CmdletRow> {
     const { request } = this;
-    let url = await this.client.firstUrl(request);
+    let next: Promise<Page> | undefined = this.client.fetchPage(await this.client.firstUrl(request), request);
     let seen = 0;
     let delivered = skip;
     let more = false;
-    for (;;) {
-      const page = await this.client.fetchPage(url, request);
+    while (next) {
+      const page: Page = await next;
+      next = undefined;
       progress.pages++;
       for (const warning of page.warnings) this.warn(warning);
-      for (const raw of page.rows) {
-        if (++seen <= skip) continue;
-        if (delivered >= request.limit) {
-          more = true;
-          break;
-        }
+      const fresh = page.rows.slice(Math.max(0, skip - seen));
+      seen += page.rows.length;
+      const wanted = request.limit - delivered;
+      if (fresh.length > wanted || (page.nextLink !== undefined && fresh.length >= wanted)) more = true;
+      else if (page.nextLink !== undefined) {
+        next = this.client.fetchPage(this.client.nextUrl(page.nextLink, page.url, request), request);
+        // Awaited on the next turn; until then a failure must not count as unhandled.
+        next.catch(() => undefined);
+      }
+      for (const raw of fresh.slice(0, wanted)) {
         delivered++;
         yield stripAnnotations(raw) as CmdletRow;
       }
-      if (page.nextLink === undefined) break;
-      if (more || delivered >= request.limit) {
-        more = true;
-        break;
-      }
-      url = this.client.nextUrl(page.nextLink, page.url, request);
     }
     if (more && request.defaultLimit) this.warn(RESULT_SIZE_WARNING);
   }
@@ -664,7 +676,7 @@ function checkSelect(select: readonly unknown[]): string[] {
   const names = [...new Set(select.map((s) => (typeof s === 'string' ? s.trim() : '')))];
   const bad = names.find((n) => !/^[A-Za-z][A-Za-z0-9_]*$/.test(n));
   if (bad !== undefined)
-    throw new InputError('select', `takes property names (letters, digits, _); got '${bad}'.`);
+    throw new InputError(field('select'), `takes property names (letters, digits, _); got ${quoted(bad)}.`);
   return names;
 }
 

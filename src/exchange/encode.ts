@@ -5,6 +5,7 @@
  * `$true`/`$false` inside -Filter rewritten to 'True'/'False'. Pure, so it is tested without a server.
  */
 import { InputError } from '../core/errors.js';
+import { field, quoted } from '../core/names.js';
 
 export const HASHTABLE_TYPE = '#Exchange.GenericHashTable';
 export const HASHTABLE_COLLECTION_TYPE = '#Collection(Exchange.GenericHashTable)';
@@ -19,12 +20,12 @@ export function encodeParameters(
   const out: Record<string, unknown> = {};
   if (parameters === undefined) return out;
   if (!isPlainObject(parameters))
-    throw new InputError(input, 'must be an object of parameter names to values.');
+    throw new InputError(field(input), 'must be an object of parameter names to values.');
   for (const [name, value] of Object.entries(parameters)) {
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
       throw new InputError(
-        input,
-        `has '${name}', which is not a cmdlet parameter name (letters and digits).`,
+        field(input),
+        `has ${quoted(name)}, which is not a cmdlet parameter name (letters and digits).`,
       );
     }
     if (value === undefined) continue;
@@ -56,10 +57,11 @@ function addEncoded(
 }
 
 function encodeValue(value: unknown, where: string, depth: number): unknown {
-  if (depth > MAX_DEPTH) throw new InputError(where, `nests deeper than ${MAX_DEPTH} levels (a cycle?).`);
+  if (depth > MAX_DEPTH)
+    throw new InputError(field(where), `nests deeper than ${MAX_DEPTH} levels (a cycle?).`);
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new InputError(where, `must be a finite number; got ${value}.`);
+    if (!Number.isFinite(value)) throw new InputError(field(where), `must be a finite number; got ${value}.`);
     return value;
   }
   if (typeof value === 'bigint') return value.toString();
@@ -73,7 +75,7 @@ function encodeValue(value: unknown, where: string, depth: number): unknown {
   // URL and other values that print themselves (TimeSpan-like strings).
   if (typeof value === 'object' && hasOwnToString(value)) return (value as { toString(): string }).toString();
   throw new InputError(
-    where,
+    field(where),
     `cannot be sent to Exchange (a ${typeof value}); use strings, numbers, booleans, dates, arrays or objects.`,
   );
 }
@@ -93,7 +95,7 @@ function encodeHashtable(
 
 /** DateTime as the module sends it: UTC, `yyyy-MM-ddTHH:mm:ss`. */
 export function utcDate(value: Date, where = 'date'): string {
-  if (Number.isNaN(value.getTime())) throw new InputError(where, 'is an invalid Date.');
+  if (Number.isNaN(value.getTime())) throw new InputError(field(where), 'is an invalid Date.');
   return value.toISOString().slice(0, 19);
 }
 
@@ -114,11 +116,15 @@ function hasOwnToString(value: object): boolean {
 
 /** A row without the service's annotation keys (`Guid@odata.type`, `X@data.type`, `@odata.id` …), recursively. */
 export function stripAnnotations(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stripAnnotations);
   if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(stripAnnotations);
+  // Rows are thousands of flat objects: a plain loop, recursing only into nested values.
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    if (!key.includes('@')) out[key] = stripAnnotations(item);
+  const source = value as Record<string, unknown>;
+  for (const key in source) {
+    if (key.includes('@') || !Object.hasOwn(source, key)) continue;
+    const item = source[key];
+    out[key] = typeof item === 'object' && item !== null ? stripAnnotations(item) : item;
   }
   return out;
 }

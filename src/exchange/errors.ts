@@ -32,7 +32,7 @@ export class ExchangeApiError extends ExoLoginError {
     readonly retry?: { retryAfterMs?: number },
     options?: ErrorOptions,
   ) {
-    super(message, `exchange-${reason}`, options);
+    super(message, `exchange-${reason}` as const, options);
   }
 }
 

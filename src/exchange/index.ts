@@ -12,3 +12,4 @@ export {
 export { ExchangeApiError, type ExchangeErrorReason } from './errors.js';
 export { encodeParameters, stripAnnotations } from './encode.js';
 export type { ExchangeEndpoint } from './routing.js';
+export { tokensFromEnvironment, type ExchangeTokenSource } from './tokens.js';

@@ -5,8 +5,16 @@
  */
 import { envVarSource, type FederatedTokenSource } from '../core/assertion.js';
 import { ExoLoginError } from '../core/errors.js';
-import { ExoLoginSession } from '../core/token.js';
-import { DEFAULT_TOKEN_ENV, detectSource } from '../cli/source.js';
+import { field, type SettingName } from '../core/names.js';
+import { ExoLoginSession } from '../core/session.js';
+import {
+  SETTING_FIELDS,
+  resolveSettings,
+  type ResolvedSettings,
+  type SettingField,
+  type SettingNames,
+} from '../core/settings.js';
+import { DEFAULT_TOKEN_ENV, detectSource } from '../core/sources.js';
 
 /** Non-secret settings of a connection, as stored in state. Every field falls back to the environment. */
 export interface ExchangeConnection {
@@ -118,6 +126,26 @@ export function connectionKey(connection: ExchangeConnection): string {
   ]);
 }
 
+/** The connection's settings as this front end names them in messages: `connection.tenantId`, … */
+export const CONNECTION_NAMES: SettingNames = Object.fromEntries(
+  SETTING_FIELDS.map((name) => [name, field(`connection.${name}`)]),
+) as Record<SettingField, SettingName>;
+
+/** Validates the connection as the library validates its settings; errors name `connection.<field>`. */
+export function connectionSettings(connection: ExchangeConnection): ResolvedSettings {
+  return resolveSettings(
+    {
+      tenantId: connection.tenantId ?? '',
+      clientId: connection.clientId ?? '',
+      environment: connection.environment,
+      organization: connection.organization,
+      authorityHost: connection.authorityHost,
+      resources: connection.resources ?? ['exchange'],
+    },
+    CONNECTION_NAMES,
+  );
+}
+
 /** A session that re-mints from the environment's federated token whenever its tokens run low. */
 export function sessionFor(connection: ExchangeConnection, env: NodeJS.ProcessEnv): ExoLoginSession {
   if (connection.tenantId === undefined || connection.clientId === undefined)
@@ -125,13 +153,7 @@ export function sessionFor(connection: ExchangeConnection, env: NodeJS.ProcessEn
       'The resource state has no connection.tenantId/clientId: set connection on the resource (or AZURE_TENANT_ID and AZURE_CLIENT_ID) and run pulumi up again.',
       'input',
     );
-  return new ExoLoginSession({
-    tenantId: connection.tenantId,
-    clientId: connection.clientId,
-    ...(connection.environment !== undefined && { environment: connection.environment }),
-    ...(connection.organization !== undefined && { organization: connection.organization }),
-    ...(connection.authorityHost !== undefined && { authorityHost: connection.authorityHost }),
-    resources: connection.resources ?? ['exchange'],
+  return ExoLoginSession.fromSettings(connectionSettings(connection), {
     // A lazy source: the environment is read when a token is needed, not when the session is made.
     assertion: {
       get description() {

@@ -5,9 +5,14 @@
  * either. The methods themselves: object-provider.ts, settings-provider.ts.
  */
 import { errorMessage } from '../core/errors.js';
-import { resolveSettings } from '../core/token.js';
 import { exchangeOnline, type ExchangeOnlineClient } from '../exchange/index.js';
-import { connectionKey, resolveConnection, sessionFor, type ExchangeConnection } from './connection.js';
+import {
+  connectionKey,
+  connectionSettings,
+  resolveConnection,
+  sessionFor,
+  type ExchangeConnection,
+} from './connection.js';
 import { isUnknown, pick, plainLine, type Failure, type Properties } from './model.js';
 
 /** What the provider needs from the world: a client per connection, and somewhere to say things. */
@@ -67,11 +72,7 @@ export function checkConnection(raw: unknown, env: NodeJS.ProcessEnv): CheckResu
   if (failures.length > 0 || Object.values(connection).some(isUnknown))
     return { inputs: connection, failures };
   try {
-    resolveSettings({
-      tenantId: connection.tenantId ?? '',
-      clientId: connection.clientId ?? '',
-      ...connection,
-    });
+    connectionSettings(connection);
   } catch (error) {
     failures.push({ property: 'connection', reason: errorMessage(error) });
   }

@@ -3,6 +3,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative } from 'node:path';
 import { ACTIONS_ID_TOKEN_REQUEST_TOKEN, ACTIONS_ID_TOKEN_REQUEST_URL } from '../core/assertion.js';
 import { errorMessage, ExoLoginError, InputError } from '../core/errors.js';
+import { field } from '../core/names.js';
 import type { ExoTokens } from '../core/token.js';
 import { EnvVar, tokenVariables } from '../core/variables.js';
 import { findErrorLocations } from './annotations.js';
@@ -99,7 +100,7 @@ export async function runWorkers(options: RunWorkersOptions): Promise<WorkerRun>
   // Less could not hold an error message and its location.
   if (!Number.isSafeInteger(maxOutputBytes) || maxOutputBytes < 1024)
     throw new InputError(
-      'maxOutputBytes',
+      field('maxOutputBytes'),
       `must be a whole number of bytes, at least 1024; got ${maxOutputBytes}.`,
     );
   // mkdtemp makes the directory 0700; chmod anyway in case a umask or an odd file system widened it.

@@ -139,6 +139,8 @@ export interface ExchangeOptions {
   maxConcurrentPerTenant?: number;
   concurrencyRetryAfterSeconds?: number;
   cursorTtlMs?: number;
+  /** Who applies ResultSize's default of 1000 and gives the notice: 'server' (default) or 'client'. */
+  resultSizeBy?: 'server' | 'client';
 }
 
 export interface MintOptions {
@@ -176,6 +178,8 @@ export interface ExchangeApi {
   maxConcurrentPerTenant: number;
   concurrencyRetryAfterSeconds: number;
   cursorTtlMs: number;
+  /** See ExchangeOptions.resultSizeBy; applies to every organisation. */
+  resultSizeBy: 'server' | 'client';
   /** Mailboxes a tenant's organisation starts with (applies to organisations created after the change). */
   mailboxes: number;
   /** A token for the admin API signed like Entra's, without a token request (for tests of the emulator itself). */
@@ -220,6 +224,7 @@ const DEFAULTS = {
   maxConcurrentPerTenant: 5,
   concurrencyRetryAfterSeconds: 0.25,
   cursorTtlMs: 30 * 60 * 1000,
+  resultSizeBy: 'server' as 'server' | 'client',
 };
 
 interface Listener {
@@ -267,6 +272,7 @@ export async function startExchangeApi(
     if (!org) {
       const tenant = findTenant(tenantId);
       org = new Organization(tenantId, tenant?.domains ?? [], endpoint, settings.mailboxes);
+      org.resultSizeBy = settings.resultSizeBy;
       organizations.set(key, org);
     }
     return org;
@@ -731,6 +737,13 @@ export async function startExchangeApi(
     },
     set cursorTtlMs(value) {
       settings.cursorTtlMs = value;
+    },
+    get resultSizeBy() {
+      return settings.resultSizeBy;
+    },
+    set resultSizeBy(value) {
+      settings.resultSizeBy = value;
+      for (const org of organizations.values()) org.resultSizeBy = value;
     },
     get mailboxes() {
       return settings.mailboxes;

@@ -92,6 +92,16 @@ describe('requests and paging', () => {
     expect(await absent.all()).toHaveLength(1000);
     expect(absent.warnings).toEqual([RESULT_SIZE_WARNING]);
     expect(warnings).toEqual([RESULT_SIZE_WARNING]);
+    // A service that pages on past 1000: the client stops there itself and gives the notice once.
+    emulator.exchange.resultSizeBy = 'client';
+    const byClient = exo.invoke('Get-Mailbox');
+    expect(await byClient.all()).toHaveLength(1000);
+    expect(byClient.warnings).toEqual([RESULT_SIZE_WARNING]);
+    expect(emulator.exchange.invocations().at(-1)?.page).toBe(0);
+    const exact = client({ pageSize: 500 }).invoke('Get-Mailbox');
+    expect(await exact.all()).toHaveLength(1000);
+    expect(exact.warnings).toEqual([RESULT_SIZE_WARNING]);
+    emulator.exchange.resultSizeBy = 'server';
     expect(await exo.invoke('Get-Mailbox', { ResultSize: 7 }).all()).toHaveLength(7);
     expect(await exo.invoke('Get-Mailbox', { ResultSize: 'Unlimited' }).all()).toHaveLength(1200);
     // The client stops at ResultSize even when the server pages beyond it.
@@ -100,7 +110,7 @@ describe('requests and paging', () => {
     emulator.exchange.organization().seedMailboxes(5);
     const capped = await small.invoke('Get-Recipient', { ResultSize: 'Unlimited' }).all();
     expect(capped).toHaveLength(5);
-    expect(emulator.exchange.invocations('Get-Mailbox').filter((r) => r.page > 0)).toHaveLength(1);
+    expect(emulator.exchange.invocations('Get-Mailbox').filter((r) => r.page > 0)).toHaveLength(2);
   });
 
   it('selects properties with $select, and Get-EXO* -Properties travels as $select', async () => {
@@ -152,8 +162,8 @@ describe('requests and paging', () => {
   });
 
   it('restarts a query once when the service lost its cursor, without repeating rows', async () => {
-    emulator.exchange.cursorTtlMs = 20;
-    emulator.exchange.injectFaults([{ kind: 'delay', ms: 60, page: 1 }]);
+    emulator.exchange.cursorTtlMs = 250;
+    emulator.exchange.injectFaults([{ kind: 'delay', ms: 400, page: 1 }]);
     const rows = await client({ pageSize: 2 }).invoke('Get-Mailbox', { ResultSize: 'Unlimited' }).all();
     expect(rows.map((r) => r['Alias'])).toEqual(['user0001', 'user0002', 'user0003', 'user0004', 'user0005']);
     expect(emulator.exchange.invocations().map((r) => [r.page, r.status])).toEqual([

@@ -88,7 +88,7 @@ describe('Exchange object provider', () => {
       'createOnly',
       'name',
     ]);
-    expect(bad.failures[0]?.reason).toMatch(/tenantId/);
+    expect(bad.failures[0]?.reason).toMatch(/^Option 'connection.tenantId' must be a GUID/);
     expect(emulator.exchange.requests).toEqual([]);
   });
 
