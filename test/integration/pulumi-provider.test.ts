@@ -3,6 +3,9 @@
  * resources, against the emulator's admin API and its store of objects, with tokens minted from a federated
  * token in the environment as inside Pulumi's provider host.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ExchangeConnection } from '../../src/pulumi/connection.js';
 import { UNKNOWN_VALUE, type ObjectOutputs, type SettingsOutputs } from '../../src/pulumi/model.js';
@@ -263,6 +266,25 @@ describe('Exchange object provider', () => {
     });
     await objects.delete(id, outs);
     expect(logs).toContain("TransportRule 'Tag external mail' was already gone from the tenant.");
+  });
+
+  it('shares one token among the operations of a run; the next run mints from the token file as it is then', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'exo-pulumi-token-'));
+    const file = join(dir, 'token');
+    await writeFile(file, emulator.mintIdToken('api://AzureADTokenExchange'));
+    env = { AZURE_FEDERATED_TOKEN_FILE: file };
+    const { objects } = providers();
+    const { id, outs } = await objects.create(ruleInputs({ Priority: 0 }));
+    await objects.update(id, outs, ruleInputs({ Priority: 1 }));
+    expect(emulator.counts().token).toBe(1);
+    // The runner (Kubernetes, another CI) rotates the file; the next provider process presents the new token.
+    await writeFile(file, emulator.mintIdToken('api://AzureADTokenExchange'));
+    await providers().objects.update(id, outs, ruleInputs({ Priority: 2 }));
+    const mints = emulator.requests.filter((r) => r.endpoint === 'token');
+    expect(mints.length).toBe(2);
+    expect(new Set(mints.map((r) => r.assertionId)).size).toBe(2);
+    expect(stored('TransportRule', 'Tag external mail')).toMatchObject({ Priority: 2 });
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('retries throttling instead of failing the deployment', async () => {
