@@ -186,6 +186,27 @@ describe('exo-login invoke', () => {
     expect(emulator.exchange.invocations().map((r) => r.host)).toEqual(['compliance']);
   });
 
+  it('stops quietly when the reader closes the pipe (| head)', async () => {
+    emulator.exchange.mailboxes = 2500;
+    const command = `"${process.execPath}" "${join(ROOT, 'bin/exo-login.js')}" invoke Get-Mailbox -ResultSize Unlimited --format ndjson --resource exchange=${emulator.exchange.url} | head -c 19; echo; echo "exit \${PIPESTATUS[0]}"`;
+    const child = spawn('bash', ['-c', command], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        NODE_EXTRA_CA_CERTS: emulator.caFile,
+        AZURE_TENANT_ID: emulator.tenantId,
+        AZURE_CLIENT_ID: emulator.clientId,
+        AZURE_AUTHORITY_HOST: emulator.authorityHost,
+        AZURE_FEDERATED_TOKEN_FILE: federatedTokenFile(emulator),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(output).toBe('{"Name":"user0001",\nexit 0\n');
+  });
+
   it('prints its help', async () => {
     const run = await cli(['invoke', '--help']);
     expect(run.code).toBe(0);

@@ -318,6 +318,29 @@ describe('retries and limits', () => {
   });
 });
 
+describe('cancellation', () => {
+  it('stops a query when its signal aborts, without further requests', async () => {
+    emulator.exchange.latencyMs = 100;
+    const controller = new AbortController();
+    const call = client({ pageSize: 1 }).invoke(
+      'Get-Mailbox',
+      { ResultSize: 'Unlimited' },
+      { signal: controller.signal },
+    );
+    const rows: unknown[] = [];
+    const done = (async () => {
+      for await (const row of call) {
+        rows.push(row);
+        if (rows.length === 1) controller.abort();
+      }
+    })();
+    await expect(done).rejects.toThrow(/abandoned|abort/i);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(rows).toHaveLength(1);
+    expect(emulator.exchange.invocations().length).toBeLessThanOrEqual(2);
+  });
+});
+
 describe('redirects and bodies', () => {
   it('follows a redirect to a host of the same domain by hand, re-sends the bearer there and pins it', async () => {
     emulator.exchange.redirect = { to: 'regional' };
