@@ -237,6 +237,10 @@ async function runAll(
           environment: tokens.environment,
           compliance: tokens.tokens.compliance !== undefined,
           moduleVersion: options.moduleVersion,
+          resources: {
+            exchange: tokens.tokens.exchange?.resource,
+            compliance: tokens.tokens.compliance?.resource,
+          },
         }),
         { mode: 0o600, flag: 'wx' },
       );
