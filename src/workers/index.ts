@@ -1,5 +1,6 @@
 export { interpreterFor, RUNNABLE_EXTENSIONS } from './interpreters.js';
 export { runWorkers, workerEnvironment, redact, TOKEN_MARGIN_MS, WITHHELD_VARIABLES } from './runner.js';
+export type { ExecutorFactory, WorkerExecutor, WorkerJob, WorkerOutcome } from './executor.js';
 export {
   expandScripts,
   planWorkers,

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
 import { ExoLoginError } from '../../src/core/errors.js';
 import type { ExoTokens } from '../../src/core/token.js';
-import { DEFAULT_MAX_OUTPUT_BYTES, droppedOutputNote } from '../../src/workers/runner.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, droppedOutputNote } from '../../src/workers/output.js';
 import {
   TOKEN_MARGIN_MS,
   runWorkers,
