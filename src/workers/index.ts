@@ -15,4 +15,13 @@ export {
 export { powershellWrapper, psQuote, type WrapperOptions } from './wrapper.js';
 export { findErrorLocations, type ErrorLocation } from './annotations.js';
 export type { Logger, RunWorkersOptions, WorkerRow, WorkerRun, WorkerSpec, WorkerResult } from './types.js';
-export { parseCount, parseMinutes, parseShard, parseModuleVersion } from './settings.js';
+export {
+  parseCount,
+  parseMaxParallel,
+  parseMinutes,
+  parseShard,
+  parseModuleVersion,
+  defaultText,
+  WORKER_SETTINGS,
+  type WorkerSettingKey,
+} from './settings.js';
