@@ -2,7 +2,14 @@ import { resolveSettings, type ResolvedSettings } from '../core/token.js';
 import { parseBoolean } from '../core/validate.js';
 import { InputError } from '../core/errors.js';
 import { Input } from './names.js';
-import { parseCount, parseMinutes, parseModuleVersion, parseShard } from '../workers/settings.js';
+import {
+  defaultText,
+  WORKER_SETTINGS,
+  parseMaxParallel,
+  parseMinutes,
+  parseModuleVersion,
+  parseShard,
+} from '../workers/settings.js';
 
 /** Every input, typed and validated; keyed by the names users write in `with:`. */
 export interface ActionInputs {
@@ -62,11 +69,11 @@ export function parseInputs(get: GetInput): ActionInputs {
  * runner passes a default when the user sets nothing, so "set" means a value other than this (a test compares).
  */
 export const WORKER_ONLY_INPUT_DEFAULTS: readonly (readonly [Input, string])[] = [
-  [Input.MaxParallel, '3'],
-  [Input.TimeoutMinutes, '30'],
-  [Input.FailFast, 'false'],
-  [Input.WorkingDirectory, ''],
-  [Input.ModuleVersion, ''],
+  [Input.MaxParallel, defaultText('maxParallel')],
+  [Input.TimeoutMinutes, defaultText('timeoutMinutes')],
+  [Input.FailFast, defaultText('failFast')],
+  [Input.WorkingDirectory, defaultText('workingDirectory')],
+  [Input.ModuleVersion, defaultText('moduleVersion')],
 ];
 
 function setWorkerOnlyInputs(get: GetInput): Input[] {
@@ -90,9 +97,9 @@ function parseWorkerInputs(get: GetInput): WorkerInputs | undefined {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
   const run = get(Input.Run).trim() === '' ? undefined : get(Input.Run);
-  const maxParallel = parseCount(get(Input.MaxParallel), Input.MaxParallel, 3, 1, 64);
+  const maxParallel = parseMaxParallel(get(Input.MaxParallel), Input.MaxParallel);
   const timeoutMinutes = parseMinutes(get(Input.TimeoutMinutes), Input.TimeoutMinutes);
-  const failFast = parseBoolean(get(Input.FailFast), Input.FailFast, false);
+  const failFast = parseBoolean(get(Input.FailFast), Input.FailFast, WORKER_SETTINGS.failFast.default);
   const shard = parseShard(get(Input.Shard), Input.Shard);
   const workingDirectory = get(Input.WorkingDirectory).trim() || undefined;
   const moduleVersion = parseModuleVersion(get(Input.ModuleVersion), Input.ModuleVersion);

@@ -2,15 +2,11 @@ import * as core from '@actions/core';
 import { resolve } from 'node:path';
 import type { ExoLoginSession, ResolvedSettings } from '../core/token.js';
 import {
-  planWorkers,
-  posixRelative,
-  runWorkers,
-  shardPlan,
-  type Logger,
-  type WorkerPlan,
-  type WorkerRow,
-} from '../workers/index.js';
-import { withCancellation } from '../workers/signals.js';
+  planWorkerPhase as planPhase,
+  runWorkerPhase as runPhase,
+  type WorkerPhaseSettings,
+} from '../front/worker-phase.js';
+import { shardPlan, type Logger, type WorkerPlan, type WorkerRow } from '../workers/index.js';
 import type { WorkerInputs } from './inputs.js';
 import { Input, Output } from './names.js';
 
@@ -25,25 +21,26 @@ const actionsLogger: Logger = {
   },
 };
 
+function phaseSettings(inputs: WorkerInputs): WorkerPhaseSettings {
+  const workspace = process.env['GITHUB_WORKSPACE'] ?? process.cwd();
+  return {
+    ...inputs,
+    patterns: inputs.scripts,
+    inline: inputs.run,
+    cwd: inputs.workingDirectory ? resolve(workspace, inputs.workingDirectory) : workspace,
+  };
+}
+
 /** Resolves the directory and scripts, and checks them, before any request is sent. */
-export async function planWorkerPhase(
+export function planWorkerPhase(
   inputs: WorkerInputs,
   settings: Pick<ResolvedSettings, 'organization' | 'resources'>,
 ): Promise<WorkerPlan> {
-  const workspace = process.env['GITHUB_WORKSPACE'] ?? process.cwd();
-  return planWorkers({
-    patterns: inputs.scripts,
-    cwd: inputs.workingDirectory ? resolve(workspace, inputs.workingDirectory) : workspace,
-    shard: inputs.shard,
-    inline: inputs.run !== undefined,
-    organization: settings.organization,
-    exchange: settings.resources.some((r) => r.kind === 'exchange'),
-    names: {
-      scripts: Input.Scripts,
-      workingDirectory: Input.WorkingDirectory,
-      organization: Input.Organization,
-      resources: Input.Resources,
-    },
+  return planPhase(phaseSettings(inputs), settings, {
+    scripts: Input.Scripts,
+    workingDirectory: Input.WorkingDirectory,
+    organization: Input.Organization,
+    resources: Input.Resources,
   });
 }
 
@@ -59,30 +56,16 @@ export async function runWorkerPhase(
     core.setOutput(Output.Matrix, JSON.stringify({ include: shardPlan(all, total, cwd) }));
     core.info(`Shard ${index}/${total}: ${mine.length} of ${all.length} scripts.`);
   }
-
-  return withCancellation(async (signal) => {
-    const run = await runWorkers({
-      workers: mine.map((script) => ({ name: posixRelative(script, cwd), script })),
-      inline: inputs.run,
-      maxParallel: inputs.maxParallel,
-      timeoutMs: inputs.timeoutMinutes * 60_000,
-      failFast: inputs.failFast,
-      cwd,
-      env: process.env,
-      tempDir: process.env['RUNNER_TEMP'] ?? (await import('node:os')).tmpdir(),
-      getTokens: (minValidUntil) => session.tokensValidUntil(minValidUntil),
-      moduleVersion: inputs.moduleVersion,
-      logger: actionsLogger,
-      signal,
-    });
-    const rows = run.rows.map((row) => ({ ...row, script: posixRelative(row.script, cwd) }));
-    core.setOutput(Output.Results, JSON.stringify(rows));
-    const failed = rows.filter((r) => r.result !== 'success');
-    if (failed.length > 0) {
-      core.setFailed(
-        `${failed.length} of ${rows.length} workers did not succeed: ${failed.map((r) => `${r.name} (${r.result}${r.error ? `: ${r.error}` : ''})`).join('; ')}`,
-      );
-    }
-    return rows;
+  const { rows } = await runPhase(phaseSettings(inputs), plan, session, {
+    env: process.env,
+    logger: actionsLogger,
   });
+  core.setOutput(Output.Results, JSON.stringify(rows));
+  const failed = rows.filter((r) => r.result !== 'success');
+  if (failed.length > 0) {
+    core.setFailed(
+      `${failed.length} of ${rows.length} workers did not succeed: ${failed.map((r) => `${r.name} (${r.result}${r.error ? `: ${r.error}` : ''})`).join('; ')}`,
+    );
+  }
+  return rows;
 }

@@ -1,4 +1,5 @@
 import { ENVIRONMENT_NAMES } from '../core/clouds.js';
+import { WORKER_SETTINGS } from '../workers/settings.js';
 import type { Command } from './args.js';
 
 const SHARED = `Settings (flags win over the environment):
@@ -74,8 +75,8 @@ ${EXIT_CODES}`,
 
 Usage: exo-login run [options] SCRIPT_OR_GLOB...
 
-  --max-parallel N        workers at once (default 3)
-  --timeout-minutes M     per worker, decimals allowed (default 30)
+  --max-parallel N        workers at once, ${WORKER_SETTINGS.maxParallel.min}–${WORKER_SETTINGS.maxParallel.max} (default ${WORKER_SETTINGS.maxParallel.default})
+  --timeout-minutes M     per worker, decimals allowed (default ${WORKER_SETTINGS.timeoutMinutes.default})
   --fail-fast             stop after the first failure
   --shard i/n             run only this share of the matched scripts
   --working-directory DIR globs are relative to it; workers start in it

@@ -1,32 +1,19 @@
-import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { ExoLoginError } from '../core/errors.js';
 import type { ExoLoginSession, ResolvedSettings } from '../core/token.js';
+import { planWorkerPhase, runWorkerPhase, type WorkerPhaseSettings } from '../front/worker-phase.js';
 import {
-  parseCount,
+  parseMaxParallel,
   parseMinutes,
   parseModuleVersion,
   parseShard,
-  posixRelative,
-  planWorkers,
-  runWorkers,
   type Logger,
-  type Shard,
   type WorkerPlan,
 } from '../workers/index.js';
-import { withCancellation } from '../workers/signals.js';
 import { CLI_FIELD_NAMES, EXIT, type CliArgs } from './args.js';
 import type { CliIo } from './main.js';
 
-export interface RunSettings {
-  patterns: string[];
-  cwd: string;
-  maxParallel: number;
-  timeoutMinutes: number;
-  shard: Shard | undefined;
-  moduleVersion: string | undefined;
-  failFast: boolean;
-}
+export type RunSettings = WorkerPhaseSettings;
 
 /** Validates `exo-login run` flags before anything is sent. */
 export function runSettings(args: CliArgs): RunSettings {
@@ -39,8 +26,9 @@ export function runSettings(args: CliArgs): RunSettings {
   const cwd = resolve(args.workingDirectory || '.');
   return {
     patterns: args.scripts,
+    inline: undefined,
     cwd,
-    maxParallel: parseCount(args.maxParallel, '--max-parallel', 3, 1, 64),
+    maxParallel: parseMaxParallel(args.maxParallel, '--max-parallel'),
     timeoutMinutes: parseMinutes(args.timeoutMinutes, '--timeout-minutes'),
     shard: parseShard(args.shard, '--shard'),
     moduleVersion: parseModuleVersion(args.moduleVersion, '--module-version'),
@@ -53,19 +41,11 @@ export function planRun(
   settings: RunSettings,
   resolved: Pick<ResolvedSettings, 'organization' | 'resources'>,
 ): Promise<WorkerPlan> {
-  return planWorkers({
-    patterns: settings.patterns,
-    cwd: settings.cwd,
-    shard: settings.shard,
-    inline: false,
-    organization: resolved.organization,
-    exchange: resolved.resources.some((r) => r.kind === 'exchange'),
-    names: {
-      scripts: 'SCRIPT',
-      workingDirectory: '--working-directory',
-      organization: CLI_FIELD_NAMES.organization,
-      resources: CLI_FIELD_NAMES.resources,
-    },
+  return planWorkerPhase(settings, resolved, {
+    scripts: 'SCRIPT',
+    workingDirectory: '--working-directory',
+    organization: CLI_FIELD_NAMES.organization,
+    resources: CLI_FIELD_NAMES.resources,
   });
 }
 
@@ -90,26 +70,11 @@ export async function runScriptsCommand(
       for (const line of lines) out(line);
     },
   };
-  const { mine } = plan;
-  return withCancellation(async (signal) => {
-    const run = await runWorkers({
-      workers: mine.map((script) => ({ name: posixRelative(script, settings.cwd), script })),
-      maxParallel: settings.maxParallel,
-      timeoutMs: settings.timeoutMinutes * 60_000,
-      failFast: settings.failFast,
-      cwd: settings.cwd,
-      env: io.env,
-      tempDir: io.env['RUNNER_TEMP'] ?? tmpdir(),
-      getTokens: (minValidUntil) => session.tokensValidUntil(minValidUntil),
-      moduleVersion: settings.moduleVersion,
-      logger,
-      signal,
-    });
-    for (const row of run.rows) {
-      err(
-        `${row.result.padEnd(9)} ${row.name}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `: ${row.error}` : ''}`,
-      );
-    }
-    return run.ok ? EXIT.ok : EXIT.failure;
-  });
+  const run = await runWorkerPhase(settings, plan, session, { env: io.env, logger });
+  for (const row of run.rows) {
+    err(
+      `${row.result.padEnd(9)} ${row.name}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `: ${row.error}` : ''}`,
+    );
+  }
+  return run.ok ? EXIT.ok : EXIT.failure;
 }

@@ -4,9 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
 // Signal handling is process-wide, so each case runs withCancellation in a child Node (which strips the types).
-const SIGNALS_TS = pathToFileURL(
-  fileURLToPath(new URL('../../src/workers/signals.ts', import.meta.url)),
-).href;
+const SIGNALS_TS = pathToFileURL(fileURLToPath(new URL('../../src/front/signals.ts', import.meta.url))).href;
 
 /** A child whose work waits for the cancellation (or ends at once) and whose report then hangs. */
 function child(work: 'until-cancelled' | 'hangs' | 'ends'): ChildProcess {

@@ -12,6 +12,8 @@ export const BIN = resolve(import.meta.dirname, '../bin');
 const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
 let counter = 0;
 
+/** Shared by the worker suites (test/workers, test/integration): workspaces, the stand-in's events, liveness. */
+
 /** A real RS256 JWT the stand-in can verify against `publicKeyFile()`. */
 export function jwt(expiresOn: Date, claims: Record<string, unknown> = {}): string {
   const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -135,6 +137,7 @@ export interface StandinEvent {
   /** start: the worker's working directory, the wrapper's real path, and whether a compliance token came. */
   cwd?: string;
   wrapper?: string;
+  script?: string;
   compliance?: boolean;
   /** barrier: whether the awaited number of workers arrived before the deadline, and how many did. */
   reached?: boolean;
@@ -147,6 +150,14 @@ export async function standinEvents(log: string): Promise<StandinEvent[]> {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as StandinEvent);
+}
+
+/** Each started worker's lifetime, from its start event to its end event (Infinity if it never ended). */
+export function standinIntervals(events: readonly StandinEvent[]): { start: number; end: number }[] {
+  const ends = new Map(events.filter((e) => e.event === 'end').map((e) => [e.pid, e.end ?? e.time]));
+  return events
+    .filter((e) => e.event === 'start')
+    .map((e) => ({ start: e.start, end: ends.get(e.pid) ?? Infinity }));
 }
 
 /** Most workers alive at once, from start/end times. */
@@ -163,7 +174,10 @@ export function maxOverlap(intervals: readonly { start: number; end: number }[])
   return max;
 }
 
-/** A zombie (exited, not yet reaped by a container's PID 1) counts as dead. */
+/**
+ * Whether `pid` still runs. A zombie (exited, not yet reaped by a container's PID 1) or a dying process (X)
+ * counts as dead; without /proc, whether it can be signalled.
+ */
 export function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
