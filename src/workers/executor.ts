@@ -58,7 +58,18 @@ export type WorkerOutcome =
       startError?: string | undefined;
       lines: string[];
       dropped: DroppedOutput;
+      /** It failed whatever its exit code (its PowerShell session died under it): the row's error. */
+      failure?: string | undefined;
+      /** Run in a long-lived session (sessions/executor.ts): which, and the connect time paid before it. */
+      session?: WorkerSession | undefined;
     };
+
+export interface WorkerSession {
+  /** 1-based, across the run. */
+  number: number;
+  /** Connecting before the worker (a new session's start and connect, or a reconnect); 0 when reused. */
+  connectMs: number;
+}
 
 /** Gives each lane (0 … max-parallel − 1) its executor. */
 export type ExecutorFactory = (lane: number) => WorkerExecutor;

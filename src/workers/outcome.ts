@@ -19,7 +19,17 @@ export function rowOf(outcome: WorkerOutcome, context: RowContext): WorkerRow {
   const base = { name: context.name, script: context.script, durationMs: context.durationMs };
   if (outcome.kind === 'refused')
     return { ...base, result: 'error', exitCode: null, attempts: 0, error: outcome.error };
-  const started = { ...base, attempts: 1 };
+  const { session } = outcome;
+  // A session's connect is the session's cost, not the script's: reported apart, left out of its duration.
+  const started = session
+    ? {
+        ...base,
+        durationMs: Math.max(0, context.durationMs - session.connectMs),
+        attempts: 1,
+        session: session.number,
+        connectMs: session.connectMs,
+      }
+    : { ...base, attempts: 1 };
   if (outcome.startError !== undefined)
     return { ...started, result: 'error', exitCode: null, error: outcome.startError };
   if (outcome.stoppedBy === 'timeout')
@@ -36,6 +46,8 @@ export function rowOf(outcome: WorkerOutcome, context: RowContext): WorkerRow {
       exitCode: outcome.exitCode,
       error: context.cancelledByCaller ? 'the run was cancelled' : 'stopped by fail-fast',
     };
+  if (outcome.failure !== undefined)
+    return { ...started, result: 'failure', exitCode: outcome.exitCode, error: outcome.failure };
   return { ...started, result: outcome.exitCode === 0 ? 'success' : 'failure', exitCode: outcome.exitCode };
 }
 

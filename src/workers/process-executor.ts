@@ -23,12 +23,7 @@ async function executeProcess(job: WorkerJob): Promise<WorkerOutcome> {
   let wrapperFile: string | undefined;
   if (plan.powershell) {
     const { tokens } = job;
-    if (!tokens.organization)
-      return {
-        kind: 'refused',
-        error:
-          "PowerShell workers need the organization (the tenant's *.onmicrosoft.com domain): set 'organization'.",
-      };
+    if (!tokens.organization) return { kind: 'refused', error: NO_ORGANIZATION };
     wrapperFile = join(job.privateDir, `worker-${job.index + 1}.ps1`);
     await writeFile(
       wrapperFile,
@@ -69,7 +64,10 @@ async function executeProcess(job: WorkerJob): Promise<WorkerOutcome> {
   };
 }
 
-function startErrorMessage(command: string, error: NodeJS.ErrnoException): string {
+export const NO_ORGANIZATION =
+  "PowerShell workers need the organization (the tenant's *.onmicrosoft.com domain): set 'organization'.";
+
+export function startErrorMessage(command: string, error: NodeJS.ErrnoException): string {
   if (error.code !== 'ENOENT') return `cannot start ${command}: ${error.message}`;
   const hint =
     command === 'pwsh'

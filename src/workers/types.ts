@@ -19,6 +19,10 @@ export interface WorkerRow {
   durationMs: number;
   attempts: number;
   error?: string;
+  /** The PowerShell session (1-based) that ran this `.ps1` when sessions are reused. */
+  session?: number;
+  /** Time spent connecting that session before this script (0 when it reused the connection); not in durationMs. */
+  connectMs?: number;
 }
 
 export interface WorkerRun {

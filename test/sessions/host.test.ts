@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redact } from '../../src/workers/runner.js';
 import { sessionHost } from '../../src/workers/sessions/host.js';
 import { PowerShellSession, type ScriptOutcome } from '../../src/workers/sessions/session.js';
-import { alive, fingerprint, sleep } from '../workers/helpers.js';
+import { alive, fingerprint, sleep } from '../support/workers.js';
 import { fakeModule } from './fake-module.js';
 
 const PWSH_DIR = join(homedir(), '.dotnet', 'tools');

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { killMarked, OutputTail, type DroppedOutput, type LineRedactor } from '../process.js';
+import { OutputTail, type DroppedOutput, type LineRedactor } from '../output.js';
+import { killMarked, signalGroup } from '../procfs.js';
 import { nextState, type SessionEvent, type SessionState } from './lifecycle.js';
 import {
   commandLine,
@@ -360,13 +361,5 @@ export class PowerShellSession {
   /** Why the session is not trustworthy any more, if it broke the protocol. */
   get failure(): string | undefined {
     return this.protocolError;
-  }
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(process.platform === 'win32' ? pid : -pid, signal);
-  } catch {
-    // already gone
   }
 }
