@@ -1,9 +1,10 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { ExoTokens } from '../core/token.js';
 import type { WorkerExecutor, WorkerJob, WorkerOutcome } from './executor.js';
 import { interpreterFor, RUNNABLE_EXTENSIONS } from './interpreters.js';
 import { runProcess, type ProcessOutcome } from './process.js';
-import { powershellWrapper } from './wrapper.js';
+import { powershellWrapper, type WrapperOptions } from './wrapper.js';
 
 /** One process per worker: the script's interpreter, `.ps1` through a generated wrapper that connects first. */
 export const processExecutor: WorkerExecutor = {
@@ -33,6 +34,7 @@ async function executeProcess(job: WorkerJob): Promise<WorkerOutcome> {
         environment: tokens.environment,
         compliance: tokens.tokens.compliance !== undefined,
         moduleVersion: job.moduleVersion,
+        resources: resourcesOf(tokens),
       }),
       { mode: 0o600, flag: 'wx' },
     );
@@ -62,6 +64,11 @@ async function executeProcess(job: WorkerJob): Promise<WorkerOutcome> {
     lines: outcome.lines,
     dropped: outcome.dropped,
   };
+}
+
+/** The resources the tokens were minted for, for -ConnectionUri (see the wrapper). */
+export function resourcesOf(tokens: ExoTokens): WrapperOptions['resources'] {
+  return { exchange: tokens.tokens.exchange?.resource, compliance: tokens.tokens.compliance?.resource };
 }
 
 export const NO_ORGANIZATION =

@@ -6,7 +6,7 @@ import { WORKER_ID } from '../environment.js';
 import type { ExecutorFactory, WorkerExecutor, WorkerJob, WorkerOutcome } from '../executor.js';
 import { interpreterFor } from '../interpreters.js';
 import { redact } from '../output.js';
-import { NO_ORGANIZATION, processExecutor, startErrorMessage } from '../process-executor.js';
+import { NO_ORGANIZATION, processExecutor, resourcesOf, startErrorMessage } from '../process-executor.js';
 import { sessionHost } from './host.js';
 import { PowerShellSession, type ConnectOutcome, type ScriptOutcome } from './session.js';
 
@@ -94,6 +94,7 @@ class SessionLane implements WorkerExecutor {
         environment: tokens.environment,
         compliance: tokens.tokens.compliance !== undefined,
         moduleVersion: job.moduleVersion,
+        resources: resourcesOf(tokens),
       }),
       { mode: 0o600, flag: 'wx' },
     );
@@ -125,7 +126,12 @@ class SessionLane implements WorkerExecutor {
     await this.drop();
     const session = { number, connectMs };
     if (connect.spawnError)
-      return { ...base(lines), exitCode: null, startError: startErrorMessage('pwsh', connect.spawnError), session };
+      return {
+        ...base(lines),
+        exitCode: null,
+        startError: startErrorMessage('pwsh', connect.spawnError),
+        session,
+      };
     // The wrapper's codes: 3 for a missing module (the host exits with it), 1 for a failed connect.
     const exitCode = connect.sessionEnded ? (connect.sessionEnded.exitCode ?? 1) : 1;
     return { ...base(lines), exitCode, session };
