@@ -26,6 +26,7 @@ export interface WorkerInputs {
   maxParallel: number;
   timeoutMinutes: number;
   failFast: boolean;
+  reuseSessions: boolean;
   shard: { index: number; total: number } | undefined;
   workingDirectory: string | undefined;
   moduleVersion: string | undefined;
@@ -72,6 +73,7 @@ export const WORKER_ONLY_INPUT_DEFAULTS: readonly (readonly [Input, string])[] =
   [Input.MaxParallel, defaultText('maxParallel')],
   [Input.TimeoutMinutes, defaultText('timeoutMinutes')],
   [Input.FailFast, defaultText('failFast')],
+  [Input.ReuseSessions, defaultText('reuseSessions')],
   [Input.WorkingDirectory, defaultText('workingDirectory')],
   [Input.ModuleVersion, defaultText('moduleVersion')],
 ];
@@ -100,6 +102,11 @@ function parseWorkerInputs(get: GetInput): WorkerInputs | undefined {
   const maxParallel = parseMaxParallel(get(Input.MaxParallel), Input.MaxParallel);
   const timeoutMinutes = parseMinutes(get(Input.TimeoutMinutes), Input.TimeoutMinutes);
   const failFast = parseBoolean(get(Input.FailFast), Input.FailFast, WORKER_SETTINGS.failFast.default);
+  const reuseSessions = parseBoolean(
+    get(Input.ReuseSessions),
+    Input.ReuseSessions,
+    WORKER_SETTINGS.reuseSessions.default,
+  );
   const shard = parseShard(get(Input.Shard), Input.Shard);
   const workingDirectory = get(Input.WorkingDirectory).trim() || undefined;
   const moduleVersion = parseModuleVersion(get(Input.ModuleVersion), Input.ModuleVersion);
@@ -113,5 +120,15 @@ function parseWorkerInputs(get: GetInput): WorkerInputs | undefined {
       Input.Shard,
       `applies to '${Input.Scripts}'; an inline '${Input.Run}' script cannot be sharded.`,
     );
-  return { scripts, run, maxParallel, timeoutMinutes, failFast, shard, workingDirectory, moduleVersion };
+  return {
+    scripts,
+    run,
+    maxParallel,
+    timeoutMinutes,
+    failFast,
+    reuseSessions,
+    shard,
+    workingDirectory,
+    moduleVersion,
+  };
 }

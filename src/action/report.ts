@@ -25,16 +25,55 @@ export function tokenSummaryRows(tokens: ExoTokens): string[][] {
   ];
 }
 
-/** Job summary rows: script, result, exit code, duration, attempts. */
+/** Job summary rows: script, result, exit code, duration, attempts; and the session, when sessions ran any. */
 export function workerSummaryRows(rows: readonly WorkerRow[]): string[][] {
+  const sessions = rows.some((r) => r.session !== undefined);
   return [
-    ['Script', 'Result', 'Exit code', 'Duration', 'Attempts'],
+    ['Script', 'Result', 'Exit code', 'Duration', 'Attempts', ...(sessions ? ['Session'] : [])],
     ...rows.map((r) => [
       r.name,
       r.result === 'success' ? '✅ success' : `❌ ${r.result}`,
       r.exitCode === null ? '' : String(r.exitCode),
       `${(r.durationMs / 1000).toFixed(1)} s`,
       String(r.attempts),
+      ...(sessions ? [r.session === undefined ? '' : String(r.session)] : []),
+    ]),
+  ];
+}
+
+export interface SessionSummary {
+  session: number;
+  scripts: number;
+  /** Connects paid: the first, and reconnects (fresh tokens, a script that disconnected). */
+  connects: number;
+  connectMs: number;
+}
+
+/** Each PowerShell session of the run, from the rows: how many scripts it ran and what connecting it cost. */
+export function sessionsOf(rows: readonly WorkerRow[]): SessionSummary[] {
+  const byNumber = new Map<number, SessionSummary>();
+  for (const row of rows) {
+    if (row.session === undefined || row.session === 0) continue;
+    const s = byNumber.get(row.session) ?? { session: row.session, scripts: 0, connects: 0, connectMs: 0 };
+    s.scripts++;
+    if ((row.connectMs ?? 0) > 0) s.connects++;
+    s.connectMs += row.connectMs ?? 0;
+    byNumber.set(row.session, s);
+  }
+  return [...byNumber.values()].sort((a, b) => a.session - b.session);
+}
+
+/** Job summary rows of the sessions table (header first); empty when no script ran in a session. */
+export function sessionSummaryRows(rows: readonly WorkerRow[]): string[][] {
+  const sessions = sessionsOf(rows);
+  if (sessions.length === 0) return [];
+  return [
+    ['Session', 'Scripts', 'Connects', 'Connect time'],
+    ...sessions.map((s) => [
+      String(s.session),
+      String(s.scripts),
+      String(s.connects),
+      `${(s.connectMs / 1000).toFixed(1)} s`,
     ]),
   ];
 }

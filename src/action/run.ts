@@ -7,7 +7,7 @@ import type { WorkerRow } from '../workers/index.js';
 import { ignoredInputsWarning, parseInputs, type ActionInputs } from './inputs.js';
 import { Input } from './names.js';
 import { publishTokens } from './outputs.js';
-import { describeTokens, tokenSummaryRows, workerSummaryRows } from './report.js';
+import { describeTokens, sessionSummaryRows, tokenSummaryRows, workerSummaryRows } from './report.js';
 
 /** The action: validate inputs, mint tokens, publish them, then run workers if asked. */
 export async function run(): Promise<void> {
@@ -75,6 +75,8 @@ async function writeSummary(
     )
     .addTable(asTable(tokenSummaryRows(tokens)));
   if (rows) core.summary.addHeading('Workers', 3).addTable(asTable(workerSummaryRows(rows)));
+  const sessions = rows ? sessionSummaryRows(rows) : [];
+  if (sessions.length > 0) core.summary.addHeading('PowerShell sessions', 3).addTable(asTable(sessions));
   await core.summary.write();
 }
 

@@ -35,6 +35,7 @@ export interface CliArgs {
   maxParallel: string;
   timeoutMinutes: string;
   failFast: boolean;
+  reuseSessions: boolean;
   shard: string;
   workingDirectory: string;
   moduleVersion: string;
@@ -56,6 +57,8 @@ const options = {
   'max-parallel': { type: 'string' },
   'timeout-minutes': { type: 'string' },
   'fail-fast': { type: 'boolean' },
+  'reuse-sessions': { type: 'boolean' },
+  'no-reuse-sessions': { type: 'boolean' },
   shard: { type: 'string' },
   'working-directory': { type: 'string' },
   'module-version': { type: 'string' },
@@ -79,7 +82,16 @@ const COMMANDS: readonly Command[] = ['token', 'run', 'whoami', 'help'];
 const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
   token: ['format', 'force'],
   whoami: ['format'],
-  run: ['max-parallel', 'timeout-minutes', 'fail-fast', 'shard', 'working-directory', 'module-version'],
+  run: [
+    'max-parallel',
+    'timeout-minutes',
+    'fail-fast',
+    'reuse-sessions',
+    'no-reuse-sessions',
+    'shard',
+    'working-directory',
+    'module-version',
+  ],
   help: [],
 };
 const SHARED = new Set([
@@ -140,6 +152,11 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     throw new InputError('--source', `must be one of ${SOURCE_KINDS.join(', ')}; got '${source}'.`);
   }
   // Two places for the token would leave one silently ignored.
+  if (values['reuse-sessions'] === true && values['no-reuse-sessions'] === true)
+    throw new InputError(
+      '--reuse-sessions',
+      'and --no-reuse-sessions contradict each other: pass one of them.',
+    );
   const tokenFile = values['token-file'];
   const tokenEnv = values['token-env'];
   if (tokenFile !== undefined && tokenEnv !== undefined) {
@@ -191,6 +208,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     maxParallel: values['max-parallel'] ?? '',
     timeoutMinutes: values['timeout-minutes'] ?? '',
     failFast: values['fail-fast'] ?? false,
+    reuseSessions: values['no-reuse-sessions'] !== true,
     shard: values.shard ?? '',
     workingDirectory: values['working-directory'] ?? '',
     moduleVersion: values['module-version'] ?? '',

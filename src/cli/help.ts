@@ -78,6 +78,7 @@ Usage: exo-login run [options] SCRIPT_OR_GLOB...
   --max-parallel N        workers at once, ${WORKER_SETTINGS.maxParallel.min}–${WORKER_SETTINGS.maxParallel.max} (default ${WORKER_SETTINGS.maxParallel.default})
   --timeout-minutes M     per worker, decimals allowed (default ${WORKER_SETTINGS.timeoutMinutes.default})
   --fail-fast             stop after the first failure
+  --no-reuse-sessions     one pwsh (and one connect) per .ps1 instead of max-parallel reused sessions
   --shard i/n             run only this share of the matched scripts
   --working-directory DIR globs are relative to it; workers start in it
   --module-version V      ExchangeOnlineManagement RequiredVersion

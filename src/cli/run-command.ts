@@ -33,6 +33,7 @@ export function runSettings(args: CliArgs): RunSettings {
     shard: parseShard(args.shard, '--shard'),
     moduleVersion: parseModuleVersion(args.moduleVersion, '--module-version'),
     failFast: args.failFast,
+    reuseSessions: args.reuseSessions,
   };
 }
 
@@ -73,7 +74,7 @@ export async function runScriptsCommand(
   const run = await runWorkerPhase(settings, plan, session, { env: io.env, logger });
   for (const row of run.rows) {
     err(
-      `${row.result.padEnd(9)} ${row.name}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `: ${row.error}` : ''}`,
+      `${row.result.padEnd(9)} ${row.name}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${row.session ? ` [session ${row.session}${row.connectMs ? `, connected in ${(row.connectMs / 1000).toFixed(1)} s` : ''}]` : ''}${row.error ? `: ${row.error}` : ''}`,
     );
   }
   return run.ok ? EXIT.ok : EXIT.failure;

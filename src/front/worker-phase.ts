@@ -23,6 +23,8 @@ export interface WorkerPhaseSettings {
   maxParallel: number;
   timeoutMinutes: number;
   failFast: boolean;
+  /** `.ps1` scripts in long-lived sessions (default true). */
+  reuseSessions: boolean;
   shard: Shard | undefined;
   moduleVersion: string | undefined;
 }
@@ -75,6 +77,7 @@ export async function runWorkerPhase(
       maxParallel: settings.maxParallel,
       timeoutMs: settings.timeoutMinutes * 60_000,
       failFast: settings.failFast,
+      reuseSessions: settings.reuseSessions,
       cwd,
       env: io.env,
       tempDir: io.env['RUNNER_TEMP'] ?? tmpdir(),

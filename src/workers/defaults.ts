@@ -30,6 +30,13 @@ export const WORKER_SETTINGS = {
     accepts: 'true or false (the CLI flag takes no value)',
     meaning: 'stop starting workers and cancel running ones after the first failure',
   },
+  reuseSessions: {
+    name: 'reuse-sessions',
+    default: true,
+    accepts: 'true or false (the CLI: --reuse-sessions, --no-reuse-sessions)',
+    meaning:
+      '.ps1 scripts run one after another in up to max-parallel PowerShell sessions, each connected once; false: one pwsh and one connect per script',
+  },
   shard: {
     name: 'shard',
     default: undefined,

@@ -8,6 +8,7 @@ import { inLanes } from './lanes.js';
 import { annotationsOf, groupTitle, isInside, rowOf } from './outcome.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, droppedOutputNote, redact } from './output.js';
 import { processExecutor } from './process-executor.js';
+import { sessionExecutors } from './sessions/executor.js';
 import { killMarked } from './procfs.js';
 import { TokenGate } from './token-gate.js';
 import type { RunWorkersOptions, WorkerRow, WorkerRun, WorkerSpec } from './types.js';
@@ -24,7 +25,7 @@ const processExecutors: ExecutorFactory = () => processExecutor;
  * when it ends: streams of parallel workers interleaved line by line are unreadable in a CI log.
  */
 export function runWorkers(options: RunWorkersOptions): Promise<WorkerRun> {
-  return runWorkersWith(options, processExecutors);
+  return runWorkersWith(options, options.reuseSessions === false ? processExecutors : sessionExecutors());
 }
 
 /** runWorkers with the executors each lane runs its workers on (see WorkerExecutor). */

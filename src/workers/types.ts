@@ -42,6 +42,11 @@ export interface RunWorkersOptions {
   /** An inline PowerShell script (the action's `run`), written to an owner-only temp file and run like a .ps1. */
   inline?: string | undefined;
   maxParallel: number;
+  /**
+   * Run `.ps1` workers in up to maxParallel long-lived PowerShell sessions, each connected once, instead of one
+   * process (and one connect) per script; default true. Other workers always run as their own processes.
+   */
+  reuseSessions?: boolean | undefined;
   timeoutMs: number;
   failFast: boolean;
   cwd: string;

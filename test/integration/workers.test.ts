@@ -33,6 +33,9 @@ function runIn(
       'tenant-id': emulator.domain,
       'client-id': emulator.clientId,
       'authority-host': emulator.authorityHost,
+      // One process per worker: the JavaScript imitation of pwsh speaks no session protocol. Sessions run under
+      // real pwsh in test/integration/sessions.test.ts.
+      ...((inputs['scripts'] ?? inputs['run']) !== undefined && { 'reuse-sessions': 'false' }),
       ...inputs,
     },
     env: {

@@ -79,6 +79,9 @@ async function setup(
         getTokens: () => Promise.resolve(tokens),
         logger: recorded.logger,
         killGraceMs: 300,
+        // These suites test one process per worker, with the JavaScript imitation of pwsh, which speaks no session
+        // protocol; sessions are tested under real pwsh (test/sessions).
+        reuseSessions: false,
         ...overrides,
       }),
   };
