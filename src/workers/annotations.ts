@@ -20,6 +20,7 @@ const SCRIPT = String.raw`((?:\/|[A-Za-z]:\\)[^:]*?\.ps[m]?1)`;
 const AT = new RegExp(String.raw`^At ${SCRIPT}:(\d+) char:\d+`);
 const CONCISE = new RegExp(String.raw`^(?:[\w.-]+: )?${SCRIPT}:(\d+)\s*$`);
 const FRAME = new RegExp(String.raw`^at .*, ${SCRIPT}: line (\d+)\s*$`);
+const COMMAND_PREFIX = /^(?:[A-Z][a-z]+-[A-Za-z0-9]+|[A-Za-z.]*Exception|ParserError): /;
 // PS7 colours errors when it thinks the host can show them; the escapes would break the patterns.
 const ANSI = new RegExp(String.raw`\u001b\[[0-9;?]*[A-Za-z]`, 'g');
 
@@ -41,16 +42,21 @@ export function findErrorLocations(raw: readonly string[]): ErrorLocation[] {
       i = Math.max(i, frames.end - 1);
       continue;
     }
-    const frame = place(FRAME.exec(line));
-    if (frame) {
+    if (FRAME.test(line)) {
+      // A stack trace printed on its own: the message is the line before it.
+      const frames = framesAfter(lines, i);
       const before = lines
         .slice(0, i)
         .reverse()
         .find((l) => l !== '' && !l.startsWith('at '));
-      stack.push({ ...frame, message: before || 'PowerShell error' });
+      const innermost = frames.places.find(isScript) ?? frames.places[0];
+      // ConciseView without a location: `Verb-Noun: message` (or `Exception: …`); the command is not the message.
+      const message = (before ?? '').replace(COMMAND_PREFIX, '');
+      if (innermost) stack.push({ ...innermost, message: message || 'PowerShell error' });
+      i = Math.max(i, frames.end - 1);
     }
   }
-  // A stack trace lists every frame; the innermost (first) one is where the error happened.
+  // A stack trace lists the innermost frame first: its first script (not module) frame is the line to show.
   return found.length > 0 || stack[0] === undefined ? found : [stack[0]];
 }
 
@@ -84,9 +90,10 @@ function framesAfter(lines: readonly string[], from: number): { places: Place[];
   return { places, end: places.length > 0 ? j : from };
 }
 
+const isScript = (p: Place): boolean => /\.ps1$/i.test(p.file);
+
 function chooseLocation(header: Place, frames: readonly Place[]): Place {
   if (frames.length === 0) return header;
-  const isScript = (p: Place) => /\.ps1$/i.test(p.file);
   const listed = frames.some((f) => f.file === header.file && f.line === header.line);
   if (isScript(header) && listed) return header;
   return frames.find(isScript) ?? header;

@@ -97,7 +97,8 @@ export const DISCONNECT =
  */
 export function printTerminatingError(record: string): string[] {
   return [
-    `[Console]::Error.WriteLine((${record} | Out-String).TrimEnd())`,
+    // -Width: without a console PowerShell wraps at 80 columns, cutting messages (and paths) mid-word.
+    `[Console]::Error.WriteLine((${record} | Out-String -Width 4096).TrimEnd())`,
     `$exoFrames = @("$(${record}.ScriptStackTrace)" -split "\`r?\`n" | Where-Object { $_ -and -not $_.Contains($PSCommandPath) })`,
     'if ($exoFrames.Count -gt 0) { [Console]::Error.WriteLine($exoFrames -join "`n") }',
   ];

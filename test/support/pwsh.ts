@@ -97,3 +97,45 @@ export function describePwsh(name: string, body: (pwsh: RealPwsh) => void): void
   console.warn(`skipped "${name}": needs real PowerShell 7 (pwsh). Get it: ${HOW_TO_GET_PWSH}`);
   describe.skip(name, () => body({ path: 'pwsh', version: 'absent' }));
 }
+
+export interface StandinModuleEnv {
+  /** Trusted by .NET on Linux for the emulator's HTTPS (the test CA). */
+  caFile: string;
+  /** Where the stand-in module appends one JSON line per connect, disconnect and cmdlet. */
+  moduleLog: string;
+  /** The time a connect costs (the real module generates its cmdlets then); 0 in tests. */
+  connectDelayMs?: number;
+}
+
+/**
+ * The environment a real pwsh needs to run workers against the emulator: real pwsh first on PATH, the stand-in
+ * ExchangeOnlineManagement versions on PSModulePath, the test CA trusted, the module's log and delays.
+ */
+export function standinModuleEnv(pwsh: RealPwsh, options: StandinModuleEnv): Record<string, string> {
+  return {
+    PATH: pathWithRealPwsh(pwsh),
+    PSModulePath: STANDIN_MODULES,
+    SSL_CERT_FILE: options.caFile,
+    EXO_STANDIN_MODULE_LOG: options.moduleLog,
+    EXO_STANDIN_CONNECT_DELAY_MS: String(options.connectDelayMs ?? 0),
+    EXO_STANDIN_RETRY_BASE_MS: '50',
+    // No telemetry ping and no update check from pwsh itself (nothing may leave the machine).
+    POWERSHELL_TELEMETRY_OPTOUT: '1',
+    POWERSHELL_UPDATECHECK: 'Off',
+  };
+}
+
+export interface ModuleEvent {
+  event: 'connect' | 'connect-ipps' | 'disconnect' | 'cmdlet';
+  pid: number;
+  version: string;
+  time: number;
+  cmdlet?: string;
+  baseUri?: string;
+  connectionUri?: string | null;
+  organization?: string;
+  environment?: string | null;
+  audience?: string;
+  showBanner?: boolean;
+  connections?: number;
+}
