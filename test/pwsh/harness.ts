@@ -7,10 +7,7 @@ import { ROOT } from '../integration/runner.ts';
 
 /** The emulator's Exchange and Security & Compliance admin API hosts (their resource URLs, no trailing slash). */
 export function adminApi(emulator: Emulator): { exchange: string; compliance: string } {
-  const api = emulator as unknown as { exchangeAdminUrl?: string; complianceAdminUrl?: string };
-  if (!api.exchangeAdminUrl || !api.complianceAdminUrl)
-    throw new Error('the emulator serves no Exchange admin API (test/emulator)');
-  return { exchange: api.exchangeAdminUrl, compliance: api.complianceAdminUrl };
+  return { exchange: emulator.exchange.url, compliance: emulator.exchange.complianceUrl };
 }
 
 /** Running, not merely a zombie waiting for a parent that does not reap (PID 1 in some sandboxes). */

@@ -1,71 +1,86 @@
+/**
+ * The session host alone (src/workers/sessions) under real pwsh, with the stand-in ExchangeOnlineManagement module
+ * (test/pwsh) against the emulator's Exchange admin API. Each case is one session: one pwsh start.
+ */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, beforeEach, expect, it } from 'vitest';
 import { redact } from '../../src/workers/runner.js';
 import { sessionHost } from '../../src/workers/sessions/host.js';
 import { PowerShellSession, type ScriptOutcome } from '../../src/workers/sessions/session.js';
-import { alive, fingerprint, sleep } from '../support/workers.js';
-import { fakeModule } from './fake-module.js';
+import type { Emulator } from '../emulator/index.ts';
+import { useEmulator } from '../integration/emulator-fixture.ts';
+import { describePwsh, standinModuleEnv, type ModuleEvent, type RealPwsh } from '../support/pwsh.ts';
+import { alive, sleep } from '../support/workers.js';
 
-const PWSH_DIR = join(homedir(), '.dotnet', 'tools');
-const havePwsh = existsSync(join(PWSH_DIR, 'pwsh'));
 const ARGS = ['-NoLogo', '-NoProfile', '-NonInteractive', '-File'];
+const current = useEmulator();
+let emulator: Emulator;
+beforeEach(() => {
+  emulator = current();
+});
 
 let dir: string;
-let modules: string;
-const tokenA = 'tokenA-0123456789abcdef';
-const tokenB = 'tokenB-0123456789abcdef';
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'exo-session-host-'));
-  modules = await fakeModule(dir);
 });
 
 interface Opened {
   session: PowerShellSession;
   marker: string;
-  /** This session's connects and disconnects. */
+  /** This session's connects and disconnects (the stand-in module's log). */
   log: string;
 }
 
-async function open(
-  options: { compliance?: boolean; moduleVersion?: string; name?: string } = {},
-): Promise<Opened> {
-  const hostFile = join(dir, `host-${options.name ?? 'x'}-${Math.random().toString(36).slice(2)}.ps1`);
-  await writeFile(
-    hostFile,
-    sessionHost({
-      organization: "contoso's.onmicrosoft.com",
-      environment: 'O365Default',
-      compliance: options.compliance ?? false,
-      moduleVersion: options.moduleVersion,
-    }),
-    { mode: 0o600 },
-  );
-  const id = Math.random().toString(36).slice(2);
-  const marker = `EXO_WORKER_ID=test-${id}/s1`;
-  const log = join(dir, `exo-${id}.log`);
-  const session = new PowerShellSession({
-    command: 'pwsh',
-    args: ARGS,
-    hostFile,
-    cwd: dir,
-    env: {
-      PATH: [PWSH_DIR, process.env['PATH']].join(delimiter),
-      HOME: process.env['HOME'],
-      PSModulePath: modules,
-      FAKE_EXO_LOG: log,
-      [marker.split('=')[0] ?? '']: marker.split('=')[1],
-    },
-    marker,
-    killGraceMs: 1000,
-    maxOutputBytes: 1024 * 1024,
-    redact: (line, cut) => redact(line, [tokenA, tokenB], cut),
-  });
-  return { session, marker, log };
+/** Tokens the emulator's admin API accepts, as the token variables the runner sends. */
+function tokens(options: { lifetimeSeconds?: number; forged?: boolean } = {}): Record<string, string> {
+  return {
+    EXO_ACCESS_TOKEN: emulator.exchange.mintToken(options),
+    IPPS_ACCESS_TOKEN: emulator.exchange.mintToken({ ...options, endpoint: 'compliance' }),
+  };
+}
+
+const suffix = (token: string | undefined): string => (token ?? '').slice(-6);
+
+function opener(pwsh: RealPwsh) {
+  return async (
+    options: { compliance?: boolean; moduleVersion?: string; name?: string; secrets?: () => string[] } = {},
+  ): Promise<Opened> => {
+    const id = Math.random().toString(36).slice(2);
+    const hostFile = join(dir, `host-${options.name ?? 'x'}-${id}.ps1`);
+    await writeFile(
+      hostFile,
+      sessionHost({
+        organization: 'contoso.onmicrosoft.com',
+        environment: 'O365Default',
+        compliance: options.compliance ?? false,
+        moduleVersion: options.moduleVersion,
+        resources: { exchange: emulator.exchange.url, compliance: emulator.exchange.complianceUrl },
+      }),
+      { mode: 0o600 },
+    );
+    const marker = `EXO_WORKER_ID=test-${id}/s1`;
+    const log = join(dir, `module-${id}.log`);
+    const session = new PowerShellSession({
+      command: 'pwsh',
+      args: ARGS,
+      hostFile,
+      cwd: dir,
+      env: {
+        HOME: process.env['HOME'],
+        ...standinModuleEnv(pwsh, { caFile: emulator.caFile, moduleLog: log }),
+        EXO_WORKER_ID: marker.slice('EXO_WORKER_ID='.length),
+      },
+      marker,
+      killGraceMs: 1000,
+      maxOutputBytes: 1024 * 1024,
+      redact: (line, cut) => redact(line, options.secrets?.() ?? [...emulator.issued], cut),
+    });
+    return { session, marker, log };
+  };
 }
 
 async function script(name: string, text: string): Promise<string> {
@@ -74,12 +89,13 @@ async function script(name: string, text: string): Promise<string> {
   return file;
 }
 
-const events = async (log: string): Promise<{ event: string; pid: number; fingerprint?: string }[]> =>
+const events = async (log: string): Promise<ModuleEvent[]> =>
   existsSync(log)
     ? (await readFile(log, 'utf8'))
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as { event: string; pid: number; fingerprint?: string })
+        .map((l) => JSON.parse(l) as ModuleEvent)
+        .filter((e) => e.event !== 'cmdlet')
     : [];
 
 function run(
@@ -122,12 +138,13 @@ function descendants(pid: number): number[] {
   return found;
 }
 
-describe.skipIf(!havePwsh)('session host under real pwsh', () => {
-  afterAll(() => undefined);
+describePwsh('session host under real pwsh', (pwsh) => {
+  const open = opener(pwsh);
 
   it('connects once, runs scripts one after another, attributes output and exit codes, resets between them', async () => {
     const { session, log } = await open({ name: 'main' });
-    const connect = await session.connect({ EXO_ACCESS_TOKEN: tokenA });
+    const given = tokens();
+    const connect = await session.connect(given);
     expect(connect.ok).toBe(true);
     const pid = session.pid ?? 0;
     // The token is on no command line and in no initial environment of the session's processes (~/.dotnet/tools/pwsh
@@ -136,7 +153,7 @@ describe.skipIf(!havePwsh)('session host under real pwsh', () => {
     expect(tree.length).toBeGreaterThan(1);
     for (const p of tree) {
       expect(readFileSync(`/proc/${p}/cmdline`, 'utf8')).not.toContain('token');
-      expect(readFileSync(`/proc/${p}/environ`, 'utf8')).not.toContain(tokenA);
+      expect(readFileSync(`/proc/${p}/environ`, 'utf8')).not.toContain(given['EXO_ACCESS_TOKEN']);
     }
 
     const first = await script(
@@ -163,7 +180,7 @@ describe.skipIf(!havePwsh)('session host under real pwsh', () => {
       'second.ps1',
       [
         '"eap=$ErrorActionPreference lec=$LASTEXITCODE errors=$($Error.Count) pwd=$((Get-Location).Path)"',
-        '(Get-Mailbox).Name',
+        '@(Get-Mailbox -ResultSize 2).Count',
         'Get-Variable | Out-String -Width 400',
         'Write-Host -NoNewline "no newline at the end"',
       ].join('\n'),
@@ -171,7 +188,7 @@ describe.skipIf(!havePwsh)('session host under real pwsh', () => {
     const b = await run(session, second, 2);
     expect(b.exitCode).toBe(0);
     expect(b.lines).toContain(`eap=Stop lec=0 errors=0 pwd=${dir}`);
-    expect(b.lines).toContain('fake');
+    expect(b.lines).toContain('2');
     expect(b.lines.at(-1)).toBe('no newline at the end');
     // The host's private variables, the frame marker above all, are not among a script's variables.
     expect(b.lines.join('\n')).not.toMatch(/marker|control/);
@@ -195,13 +212,12 @@ describe.skipIf(!havePwsh)('session host under real pwsh', () => {
     expect(session.current).toBe('ended');
     const mine = await events(log);
     expect(mine.map((e) => e.event)).toEqual(['connect', 'disconnect']);
-    expect(mine[0]?.fingerprint).toBe(fingerprint(tokenA));
     for (const p of tree) expect(alive(p)).toBe(false);
   }, 60_000);
 
   it('cannot be steered by what a script prints: fake frames, stray markers, replaced console writers', async () => {
     const { session } = await open({ name: 'hostile' });
-    expect((await session.connect({ EXO_ACCESS_TOKEN: tokenA })).ok).toBe(true);
+    expect((await session.connect(tokens())).ok).toBe(true);
     const hostile = await script(
       'hostile.ps1',
       [
@@ -230,44 +246,42 @@ describe.skipIf(!havePwsh)('session host under real pwsh', () => {
 
   it('reconnects with new tokens delivered on the control channel, and notices a script that disconnected', async () => {
     const { session, log } = await open({ name: 'reconnect', compliance: true });
-    const tokens = (t: string): Record<string, string> => ({
-      EXO_ACCESS_TOKEN: t,
-      IPPS_ACCESS_TOKEN: `${t}-ipps`,
-    });
-    expect((await session.connect(tokens(tokenA))).ok).toBe(true);
-    const show = await script('show.ps1', '$env:EXO_ACCESS_TOKEN.Substring(0, 6)\n(Get-Mailbox).Name\n');
-    expect((await run(session, show, 1)).lines).toEqual(['tokenA', 'fake']);
+    const a = tokens();
+    const b = tokens({ lifetimeSeconds: 1800 });
+    expect((await session.connect(a)).ok).toBe(true);
+    const show = await script(
+      'show.ps1',
+      '$env:EXO_ACCESS_TOKEN.Substring($env:EXO_ACCESS_TOKEN.Length - 6)\n@(Get-ConnectionInformation).Count\n',
+    );
+    expect((await run(session, show, 1)).lines).toEqual([suffix(a['EXO_ACCESS_TOKEN']), '2']);
     expect(session.current).toBe('ready');
-    const refreshed = await session.connect(tokens(tokenB));
-    expect(refreshed.ok).toBe(true);
-    expect((await run(session, show, 2)).lines).toEqual(['tokenB', 'fake']);
+    expect((await session.connect(b)).ok).toBe(true);
+    expect((await run(session, show, 2)).lines).toEqual([suffix(b['EXO_ACCESS_TOKEN']), '2']);
 
     const leave = await script('leave.ps1', 'Disconnect-ExchangeOnline -Confirm:$false\n');
     const left = await run(session, leave, 3);
     expect(left).toMatchObject({ exitCode: 0, connected: false });
     expect(session.current).toBe('disconnected');
-    expect((await session.connect(tokens(tokenB))).ok).toBe(true);
-    expect((await run(session, show, 4)).lines).toEqual(['tokenB', 'fake']);
+    expect((await session.connect(b)).ok).toBe(true);
+    expect((await run(session, show, 4)).lines).toEqual([suffix(b['EXO_ACCESS_TOKEN']), '2']);
     await session.quit();
-    const seen = (await events(log)).map((e) => `${e.event}${e.fingerprint ? ` ${e.fingerprint}` : ''}`);
-    const [a, b, ia, ib] = [tokenA, tokenB, `${tokenA}-ipps`, `${tokenB}-ipps`].map(fingerprint);
-    expect(seen).toEqual([
-      `connect ${a}`,
-      `connect-ipps ${ia}`,
-      'disconnect',
-      `connect ${b}`,
-      `connect-ipps ${ib}`,
+    expect((await events(log)).map((e) => e.event)).toEqual([
+      'connect',
+      'connect-ipps',
+      'disconnect', // before the reconnect with fresh tokens
+      'connect',
+      'connect-ipps',
       'disconnect', // the script's own
       'disconnect', // before the reconnect: whatever the module still holds of a broken connection goes
-      `connect ${b}`,
-      `connect-ipps ${ib}`,
-      'disconnect',
+      'connect',
+      'connect-ipps',
+      'disconnect', // quit
     ]);
   }, 30_000);
 
   it('a script that ends the process fails alone, with its output', async () => {
     const { session } = await open({ name: 'crash' });
-    expect((await session.connect({ EXO_ACCESS_TOKEN: tokenA })).ok).toBe(true);
+    expect((await session.connect(tokens())).ok).toBe(true);
     const crash = await script('crash.ps1', '"dying"\n[Environment]::Exit(5)\n');
     const a = await run(session, crash, 1);
     expect(a).toMatchObject({ exitCode: 5, sessionEnded: { exitCode: 5 }, connected: false });
@@ -277,7 +291,7 @@ describe.skipIf(!havePwsh)('session host under real pwsh', () => {
 
   it('ends what a script left running, gives scripts an empty stdin, and ends the whole tree on a timeout', async () => {
     const { session, marker } = await open({ name: 'timeout' });
-    expect((await session.connect({ EXO_ACCESS_TOKEN: tokenA })).ok).toBe(true);
+    expect((await session.connect(tokens())).ok).toBe(true);
     const pids = join(dir, 'pids');
     const leftover = await script(
       'leftover.ps1',
@@ -312,12 +326,12 @@ describe.skipIf(!havePwsh)('session host under real pwsh', () => {
     const refused = await open({ name: 'refused' });
     const missing = await open({ name: 'missing', moduleVersion: '9.9.9' });
     const [r, m] = await Promise.all([
-      refused.session.connect({ EXO_ACCESS_TOKEN: 'bad' }),
-      missing.session.connect({ EXO_ACCESS_TOKEN: tokenA }),
+      refused.session.connect(tokens({ forged: true })),
+      missing.session.connect(tokens()),
     ]);
     expect(r.ok).toBe(false);
     expect(refused.session.current).toBe('failed');
-    expect(refused.session.takeSessionOutput().join('\n')).toContain('UnAuthorized: the token was refused');
+    expect(refused.session.takeSessionOutput().join('\n')).toContain('the service refused the access token');
     await refused.session.quit();
     expect(m).toMatchObject({ ok: false, sessionEnded: { exitCode: 3 } });
     expect(missing.session.takeSessionOutput().join('\n')).toContain(
