@@ -54,7 +54,7 @@ function tokensOf(lifetimeSeconds: number): ExoTokens {
 async function setup(
   pwsh: RealPwsh,
   files: Record<string, string>,
-  options: { lifetimeSeconds?: number } = {},
+  options: { lifetimeSeconds?: number; connectDelayMs?: number } = {},
 ): Promise<Setup> {
   const dir = await mkdtemp(join(tmpdir(), 'exo-sessions-'));
   for (const [name, text] of Object.entries(files)) {
@@ -90,7 +90,11 @@ async function setup(
         cwd: dir,
         env: {
           HOME: process.env['HOME'],
-          ...standinModuleEnv(pwsh, { caFile: emulator.caFile, moduleLog: log }),
+          ...standinModuleEnv(pwsh, {
+            caFile: emulator.caFile,
+            moduleLog: log,
+            connectDelayMs: options.connectDelayMs,
+          }),
         },
         tempDir: join(dir, 'tmp'),
         getTokens,
@@ -239,5 +243,13 @@ describePwsh('reused PowerShell sessions under real pwsh', (pwsh) => {
     expect(fast.rows.map((r) => r.result)).toEqual(['failure', 'skipped', 'skipped']);
     expect(count(moduleEvents(f), 'connect')).toBe(1);
     expect(count(moduleEvents(f), 'disconnect')).toBe(1);
+
+    // A connect that hangs is bounded by the timeout too, and ends its session.
+    const h = await setup(pwsh, { 'a.ps1': '"a"\n' }, { connectDelayMs: 60_000 });
+    const hung = await h.run({ timeoutMs: 4000 });
+    expect(hung.rows.map((r) => [r.result, r.error])).toEqual([
+      ['timeout', 'exceeded 0.0667 minutes; stopped with its child processes'],
+    ]);
+    expect(markedProcesses(`EXO_STANDIN_MODULE_LOG=${h.log}`).pids).toEqual([]);
   }, 90_000);
 });

@@ -20,6 +20,8 @@ export function sessionExecutors(): ExecutorFactory {
   return (lane) => new SessionLane(lane, () => ++sessions);
 }
 
+type Connected = ConnectOutcome & { reused?: true; stoppedBy?: 'timeout' | 'cancel' };
+
 /** The session a lane holds, with what it was connected with. */
 interface Held {
   session: PowerShellSession;
@@ -50,8 +52,9 @@ class SessionLane implements WorkerExecutor {
     if (!job.tokens.organization) return { kind: 'refused', error: NO_ORGANIZATION };
     job.onStart();
     const started = Date.now();
-    const connect = await this.connected(job);
-    const connectMs = Date.now() - started;
+    const connect = await this.boundedConnect(job);
+    // Only a connect that happened counts: a reused connection costs nothing worth reporting.
+    const connectMs = connect.reused ? 0 : Math.max(1, Date.now() - started);
     const held = this.held;
     if (!held || !connect.ok) return this.connectFailed(connect, held, connectMs);
     const outcome = await held.session.run({
@@ -71,12 +74,41 @@ class SessionLane implements WorkerExecutor {
     await this.drop();
   }
 
+  /**
+   * connected(), within the job's timeout and its cancellation: a connect that hangs ends the session, as a hung
+   * wrapper would be ended. The script then gets its whole timeout of its own.
+   */
+  private async boundedConnect(job: WorkerJob): Promise<Connected> {
+    let stoppedBy: 'timeout' | 'cancel' | undefined;
+    const stop = (reason: 'timeout' | 'cancel'): void => {
+      stoppedBy ??= reason;
+      this.held?.session.stop(reason);
+    };
+    const timer = setTimeout(() => {
+      stop('timeout');
+    }, job.timeoutMs);
+    const onAbort = (): void => {
+      stop('cancel');
+    };
+    if (job.signal.aborted) onAbort();
+    else job.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const connect = await this.connected(job, () => stoppedBy);
+      return stoppedBy ? { ...connect, ok: false, stoppedBy } : connect;
+    } finally {
+      clearTimeout(timer);
+      job.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
   /** The lane's session, connected with tokens at least as fresh as the job's (a reconnect when they changed). */
-  private async connected(job: WorkerJob): Promise<ConnectOutcome> {
+  private async connected(job: WorkerJob, stopped: () => string | undefined): Promise<Connected> {
     const wanted = fingerprintOf(job.tokens);
     const held = this.held ?? (await this.open(job));
+    // Stopped while the host file was written: the session started after the stop, so end it now.
+    if (stopped() !== undefined) held.session.stop('cancel');
     for (const { token } of Object.values(job.tokens.tokens)) held.secrets.add(token);
-    if (held.tokens === wanted) return { ok: true, ms: 0 };
+    if (held.tokens === wanted) return { ok: true, ms: 0, reused: true };
     const outcome = await held.session.connect(Object.fromEntries(tokenVariables(job.tokens)));
     held.tokens = outcome.ok ? wanted : undefined;
     return outcome;
@@ -117,7 +149,7 @@ class SessionLane implements WorkerExecutor {
 
   /** A session that could not connect (or start) takes its first script down with it, as a wrapper would. */
   private async connectFailed(
-    connect: ConnectOutcome,
+    connect: Connected,
     held: Held | undefined,
     connectMs: number,
   ): Promise<WorkerOutcome> {
@@ -125,6 +157,7 @@ class SessionLane implements WorkerExecutor {
     const number = held?.number ?? 0;
     await this.drop();
     const session = { number, connectMs };
+    if (connect.stoppedBy) return { ...base(lines), exitCode: null, stoppedBy: connect.stoppedBy, session };
     if (connect.spawnError)
       return {
         ...base(lines),
