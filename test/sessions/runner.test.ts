@@ -93,7 +93,7 @@ async function setup(
           ...standinModuleEnv(pwsh, {
             caFile: emulator.caFile,
             moduleLog: log,
-            connectDelayMs: options.connectDelayMs,
+            connectDelayMs: options.connectDelayMs ?? 0,
           }),
         },
         tempDir: join(dir, 'tmp'),
