@@ -2,7 +2,7 @@
  * `npm run bench`: the action's whole-process time on the local emulator, as ratios against baselines measured
  * in the same run (these machines are noisy): `node -e 0`, and a plain unbundled msal-node script doing the same
  * flow (scripts/bench/plain-msal.mjs). Runs are interleaved; medians are compared. Peak RSS from GNU time.
- * Then the worker runner's overhead (scripts/bench-workers.ts).
+ * Then the worker runner's overhead (scripts/bench-workers.ts) and sessions under real pwsh (scripts/bench-sessions.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -142,5 +142,9 @@ if (!process.argv.includes('--no-workers')) {
     stdio: 'inherit',
     cwd: ROOT,
   });
-  process.exitCode = workers.status ?? 1;
+  const sessions = spawnSync(process.execPath, [join(ROOT, 'scripts/bench-sessions.ts')], {
+    stdio: 'inherit',
+    cwd: ROOT,
+  });
+  process.exitCode = (workers.status ?? 1) || (sessions.status ?? 1);
 }
