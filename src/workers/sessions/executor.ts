@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ExoTokens } from '../../core/token.js';
 import { EnvVar, tokenVariables } from '../../core/variables.js';
 import { WORKER_ID } from '../environment.js';
+import { TOKEN_MARGIN_MS } from '../token-gate.js';
 import type { ExecutorFactory, WorkerExecutor, WorkerJob, WorkerOutcome } from '../executor.js';
 import { interpreterFor } from '../interpreters.js';
 import { redact } from '../output.js';
@@ -75,8 +76,8 @@ class SessionLane implements WorkerExecutor {
   }
 
   /**
-   * connected(), within the job's timeout and its cancellation: a connect that hangs ends the session, as a hung
-   * wrapper would be ended. The script then gets its whole timeout of its own.
+   * connected(), within the job's timeout (and a minute) and its cancellation: a connect that hangs ends the
+   * session, as a hung wrapper would be ended. The script then gets its whole timeout of its own.
    */
   private async boundedConnect(job: WorkerJob): Promise<Connected> {
     let stoppedBy: 'timeout' | 'cancel' | undefined;
@@ -84,9 +85,14 @@ class SessionLane implements WorkerExecutor {
       stoppedBy ??= reason;
       this.held?.session.stop(reason);
     };
-    const timer = setTimeout(() => {
-      stop('timeout');
-    }, job.timeoutMs);
+    // At most half the token margin: the tokens were checked to outlive the timeout plus the margin before the
+    // connect, and the script gets its whole timeout after it, so a connect may use up to half of the margin.
+    const timer = setTimeout(
+      () => {
+        stop('timeout');
+      },
+      Math.min(job.timeoutMs, TOKEN_MARGIN_MS / 2),
+    );
     const onAbort = (): void => {
       stop('cancel');
     };
