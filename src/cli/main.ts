@@ -2,6 +2,7 @@ import { ExoLoginError, errorMessage } from '../core/errors.js';
 import { closeIdleConnections } from '../core/http.js';
 import { ExoLoginSession, resolveSettings, type ExoTokens } from '../core/token.js';
 import { tokenVariables } from '../core/variables.js';
+import { inertJson, logText } from '../core/workflow-commands.js';
 import { CLI_FIELD_NAMES, EXIT, parseCli, type CliArgs } from './args.js';
 import { HELP } from './help.js';
 import { createSource } from './source.js';
@@ -141,8 +142,9 @@ function formatWhoami(tokens: ExoTokens, session: ExoLoginSession, args: CliArgs
     roles: t.claims.roles,
     expiresOn: t.expiresOn.toISOString(),
   }));
+  // Claims are outside text, and the runner reads stdout when this runs in a workflow step: made inert.
   if (args.format === 'json') {
-    return `${JSON.stringify({
+    return `${inertJson({
       source: session.sourceDescription,
       federatedToken: presented,
       tenantId: tokens.tenantId,
@@ -164,5 +166,5 @@ function formatWhoami(tokens: ExoTokens, session: ExoLoginSession, args: CliArgs
         `${`${r.kind}:`.padEnd(17)}app ${r.appId ?? '?'}, roles ${r.roles.join(', ') || 'none'}, expires ${r.expiresOn}`,
     ),
   ];
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(logText).join('\n')}\n`;
 }

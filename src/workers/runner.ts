@@ -188,7 +188,7 @@ class Scheduler {
       return row;
     }
     const note = droppedOutputNote(outcome.dropped, this.options.maxOutputBytes);
-    logger.group(groupTitle(row), note === undefined ? outcome.lines : [note, ...outcome.lines]);
+    logger.group(groupTitle(row), note === undefined ? outcome.lines : [note, ...outcome.lines], worker.name);
     const dirs = { privateDir: this.privateDir, cwd: this.options.cwd };
     for (const a of annotationsOf(row, worker, outcome.lines, dirs)) logger.error(a.message, a.location);
     return row;

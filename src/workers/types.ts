@@ -4,8 +4,11 @@ export interface Logger {
   info(message: string): void;
   warning(message: string): void;
   error(message: string, location?: { file: string; startLine: number }): void;
-  /** One worker's whole output, printed together. */
-  group(title: string, lines: readonly string[]): void;
+  /**
+   * One worker's whole output, printed together. `lines` are the worker's own (outside text: a logger for the
+   * GitHub runner must keep them from issuing commands); `worker` is its name.
+   */
+  group(title: string, lines: readonly string[], worker: string): void;
 }
 
 export type WorkerResult = 'success' | 'failure' | 'timeout' | 'cancelled' | 'skipped' | 'error';
