@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { OutputTail, type DroppedOutput, type LineRedactor } from './output.js';
+import { registerLastRite } from '../core/last-rites.js';
 import { ProcessTree, signalGroup } from './procfs.js';
 
 export interface ProcessOutcome {
@@ -72,6 +73,8 @@ class WorkerProcess {
   private readonly output: OutputTail;
   private readonly child: ChildProcessByStdio<null, Readable, Readable>;
   private readonly tree: ProcessTree | undefined;
+  /** Kills the tree if the process ends (a signal, a crash) before this worker settled. */
+  private readonly forgetLastRite: () => void;
   private readonly onAbort = (): void => {
     this.stop('cancel');
   };
@@ -92,6 +95,7 @@ class WorkerProcess {
     });
     const pid = this.child.pid;
     this.tree = pid === undefined ? undefined : new ProcessTree(pid, options.marker);
+    this.forgetLastRite = registerLastRite(() => this.killTree('SIGKILL'));
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.output.write('stdout', chunk));
     this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => this.output.write('stderr', chunk));
     this.child.on('exit', () => this.onExit());
@@ -183,6 +187,7 @@ class WorkerProcess {
   private settle(end: { exitCode: number | null; signal: NodeJS.Signals | null }): void {
     if (this.state === 'settled') return;
     this.enter('settled');
+    this.forgetLastRite();
     clearTimeout(this.deadline);
     this.options.signal?.removeEventListener('abort', this.onAbort);
     this.resolve({

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, InputError } from '../core/errors.js';
+import { registerLastRite } from '../core/last-rites.js';
 import { inheritedEnvironment, WORKER_ID, withTokens } from './environment.js';
 import type { ExecutorFactory, WorkerExecutor, WorkerOutcome } from './executor.js';
 import { inLanes } from './lanes.js';
@@ -41,17 +43,26 @@ export async function runWorkersWith(
     );
   // mkdtemp makes the directory 0700; chmod anyway in case a umask or an odd file system widened it.
   const privateDir = await mkdtemp(join(options.tempDir, 'exo-login-'));
-  await chmod(privateDir, 0o700);
+  // Marks every process of this run's workers (see markedProcesses): random, so runs never match each other.
+  const runMarker = `${WORKER_ID}=${randomUUID()}/`;
+  // Should the process end before the run does (a signal, a crash): whatever the workers left, and the directory.
+  const forgetLastRite = registerLastRite(() => {
+    killMarked(runMarker);
+    rmSync(privateDir, { recursive: true, force: true });
+  });
   try {
+    await chmod(privateDir, 0o700);
     const workers: WorkerSpec[] = [...options.workers];
     if (options.inline !== undefined) {
       const script = join(privateDir, 'run.ps1');
       await writeFile(script, options.inline, { mode: 0o600 });
       workers.push({ name: 'run', script });
     }
-    return await new Scheduler({ ...options, maxOutputBytes }, workers, privateDir, executors).run();
+    const run = { privateDir, runMarker };
+    return await new Scheduler({ ...options, maxOutputBytes }, workers, run, executors).run();
   } finally {
     await rm(privateDir, { recursive: true, force: true });
+    forgetLastRite();
   }
 }
 
@@ -62,8 +73,9 @@ class Scheduler {
   private readonly gate: TokenGate;
   // Read once: enumerating process.env goes through the C library for every variable, per worker it adds up.
   private readonly inherited: NodeJS.ProcessEnv;
-  // Marks every process of this run's workers (see markedProcesses): random, so runs never match each other.
-  private readonly runId = randomUUID();
+  private readonly privateDir: string;
+  /** `EXO_WORKER_ID=<run id>/`: each worker's id is this plus its number. */
+  private readonly runMarker: string;
   private readonly stopAll = new AbortController();
   private readonly laneExecutors = new Map<number, WorkerExecutor>();
   private failed = false;
@@ -71,9 +83,11 @@ class Scheduler {
   constructor(
     private readonly options: RunWorkersOptions & { maxOutputBytes: number },
     private readonly workers: readonly WorkerSpec[],
-    private readonly privateDir: string,
+    run: { privateDir: string; runMarker: string },
     private readonly executors: ExecutorFactory,
   ) {
+    this.privateDir = run.privateDir;
+    this.runMarker = run.runMarker;
     this.rows = workers.map(() => undefined);
     this.gate = new TokenGate(options.getTokens);
     this.inherited = inheritedEnvironment(options.env);
@@ -96,7 +110,7 @@ class Scheduler {
       await Promise.all([...this.laneExecutors.values()].map((e) => e.close().catch(() => undefined)));
       // Whatever a worker left running, even after leaving its process group and parent (a setsid'd daemon of
       // a worker that exited normally), ends with the run: no orphans.
-      killMarked(`${WORKER_ID}=${this.runId}/`);
+      killMarked(this.runMarker);
     }
     const unreached = signal?.aborted ? 'cancelled' : 'skipped';
     const rows = this.workers.map((w, i) => this.rows[i] ?? this.blankRow(w, unreached));
@@ -153,13 +167,16 @@ class Scheduler {
     if (this.stopAll.signal.aborted) return undefined;
     const { tokens } = gated;
     const secrets = Object.values(tokens.tokens).map((t) => t.token);
-    const workerId = `${this.runId}/${index + 1}`;
+    const marker = `${this.runMarker}${index + 1}`;
     const outcome = await executor.execute({
       spec: worker,
       index,
       tokens,
-      env: { ...withTokens(this.inherited, tokens, worker.name), [WORKER_ID]: workerId },
-      marker: `${WORKER_ID}=${workerId}`,
+      env: {
+        ...withTokens(this.inherited, tokens, worker.name),
+        [WORKER_ID]: marker.slice(WORKER_ID.length + 1),
+      },
+      marker,
       timeoutMs: options.timeoutMs,
       signal: this.stopAll.signal,
       killGraceMs: options.killGraceMs ?? 5_000,
