@@ -53,7 +53,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     // Worker flags, scripts and directory are checked before anything is sent, like every other setting.
     const runCommand = args.command === 'run' ? await import('./run-command.js') : undefined;
     const run = runCommand?.runSettings(args);
-    const session = createSession(args, io, err);
+    const secrets: string[] = [];
+    const session = createSession(args, io, err, secrets);
     const plan = run && (await runCommand?.planRun(run, session.settings));
     const tokens = await session.mint();
     for (const warning of tokens.warnings) err(`warning: ${warning}`);
@@ -66,7 +67,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return EXIT.ok;
     }
     if (!run || !plan || !runCommand) return EXIT.usage;
-    return await runCommand.runScriptsCommand(run, plan, session, io);
+    return await runCommand.runScriptsCommand(run, plan, session, io, secrets);
   } catch (error) {
     if (error instanceof ExoLoginError) {
       err(`exo-login: ${error.message}`);
@@ -79,7 +80,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-function createSession(args: CliArgs, io: CliIo, err: (line: string) => void): ExoLoginSession {
+/** `secrets` collects every token and federated token the session handles, for redaction. */
+function createSession(
+  args: CliArgs,
+  io: CliIo,
+  err: (line: string) => void,
+  secrets: string[],
+): ExoLoginSession {
   // Validate with the CLI's own flag names first, so errors name --tenant-id rather than tenantId.
   const raw = {
     tenantId: args.tenantId,
@@ -97,6 +104,7 @@ function createSession(args: CliArgs, io: CliIo, err: (line: string) => void): E
     ...raw,
     assertion: createSource(args.source, io.env, { onRetry: (m) => err(m) }),
     onSecret: (secret) => {
+      secrets.push(secret);
       if (inActions) io.stderr.write(`::add-mask::${secret}\n`);
     },
     onRetry: (message) => err(message),

@@ -13,6 +13,7 @@ import {
   type WorkerPlan,
 } from '../workers/index.js';
 import { CLI_FIELD_NAMES, EXIT, type CliArgs } from './args.js';
+import { DEFAULT_TOKEN_ENV } from './source.js';
 import type { CliIo } from './main.js';
 
 export type RunSettings = WorkerPhaseSettings;
@@ -35,6 +36,10 @@ export function runSettings(args: CliArgs): RunSettings {
     shard: parseShard(args.shard, '--shard'),
     moduleVersion: parseModuleVersion(args.moduleVersion, '--module-version'),
     failFast: args.failFast,
+    // A federated token in the environment would let a worker mint tokens for anything the app may reach.
+    withheldVariables: [
+      ...new Set([DEFAULT_TOKEN_ENV, ...(args.source.tokenEnv ? [args.source.tokenEnv] : [])]),
+    ],
   };
 }
 
@@ -56,6 +61,8 @@ export async function runScriptsCommand(
   plan: WorkerPlan,
   session: ExoLoginSession,
   io: CliIo,
+  /** Every federated token presented so far: redacted from worker output like the access tokens. */
+  federatedTokens: readonly string[] = [],
 ): Promise<number> {
   const out = (line: string): void => {
     io.stdout.write(`${line}\n`);
@@ -64,7 +71,11 @@ export async function runScriptsCommand(
     io.stderr.write(`${line}\n`);
   };
   const logger = cliLogger(out, err, io.env['GITHUB_ACTIONS'] === 'true');
-  const run = await runWorkerPhase(settings, plan, session, { env: io.env, logger });
+  const run = await runWorkerPhase(settings, plan, session, {
+    env: io.env,
+    logger,
+    secrets: () => federatedTokens,
+  });
   for (const row of run.rows) {
     err(
       `${row.result.padEnd(9)} ${logText(row.name)}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `: ${logText(row.error)}` : ''}`,

@@ -25,6 +25,8 @@ export interface WorkerPhaseSettings {
   failFast: boolean;
   shard: Shard | undefined;
   moduleVersion: string | undefined;
+  /** Variables workers must not inherit (see RunWorkersOptions.withheldVariables). */
+  withheldVariables?: readonly string[] | undefined;
 }
 
 /** How the front end names the settings a plan can fail on (`scripts` or `SCRIPT`, `organization` or `--organization`). */
@@ -55,6 +57,8 @@ export function planWorkerPhase(
 export interface WorkerPhaseIo {
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** Secrets to redact from worker output besides the tokens (see RunWorkersOptions.secrets). */
+  secrets?: () => readonly string[];
 }
 
 /**
@@ -77,6 +81,8 @@ export async function runWorkerPhase(
       failFast: settings.failFast,
       cwd,
       env: io.env,
+      withheldVariables: settings.withheldVariables,
+      secrets: io.secrets,
       tempDir: io.env['RUNNER_TEMP'] ?? tmpdir(),
       getTokens: (minValidUntil) => session.tokensValidUntil(minValidUntil),
       moduleVersion: settings.moduleVersion,

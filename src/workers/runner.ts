@@ -90,7 +90,7 @@ class Scheduler {
     this.runMarker = run.runMarker;
     this.rows = workers.map(() => undefined);
     this.gate = new TokenGate(options.getTokens);
-    this.inherited = inheritedEnvironment(options.env);
+    this.inherited = inheritedEnvironment(options.env, options.withheldVariables);
   }
 
   async run(): Promise<WorkerRun> {
@@ -166,7 +166,7 @@ class Scheduler {
     // Cancelled while the tokens were minted: never started, so the row stays skipped/cancelled.
     if (this.stopAll.signal.aborted) return undefined;
     const { tokens } = gated;
-    const secrets = Object.values(tokens.tokens).map((t) => t.token);
+    const secrets = [...Object.values(tokens.tokens).map((t) => t.token), ...(options.secrets?.() ?? [])];
     const marker = `${this.runMarker}${index + 1}`;
     const outcome = await executor.execute({
       spec: worker,
