@@ -4,6 +4,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, InputError } from '../core/errors.js';
 import { registerLastRite } from '../core/last-rites.js';
+import { RunCgroup } from './cgroup.js';
 import { inheritedEnvironment, WORKER_ID, withTokens } from './environment.js';
 import type { ExecutorFactory, WorkerExecutor, WorkerOutcome } from './executor.js';
 import { inLanes } from './lanes.js';
@@ -43,10 +44,13 @@ export async function runWorkersWith(
     );
   // mkdtemp makes the directory 0700; chmod anyway in case a umask or an odd file system widened it.
   const privateDir = await mkdtemp(join(options.tempDir, 'exo-login-'));
+  const runId = randomUUID();
   // Marks every process of this run's workers (see markedProcesses): random, so runs never match each other.
-  const runMarker = `${WORKER_ID}=${randomUUID()}/`;
+  const runMarker = `${WORKER_ID}=${runId}/`;
+  const cgroup = RunCgroup.create(`exo-login-${runId}`);
   // Should the process end before the run does (a signal, a crash): whatever the workers left, and the directory.
   const forgetLastRite = registerLastRite(() => {
+    cgroup?.end();
     killMarked(runMarker);
     rmSync(privateDir, { recursive: true, force: true });
   });
@@ -58,7 +62,7 @@ export async function runWorkersWith(
       await writeFile(script, options.inline, { mode: 0o600 });
       workers.push({ name: 'run', script });
     }
-    const run = { privateDir, runMarker };
+    const run = { privateDir, runMarker, cgroup };
     return await new Scheduler({ ...options, maxOutputBytes }, workers, run, executors).run();
   } finally {
     await rm(privateDir, { recursive: true, force: true });
@@ -76,6 +80,7 @@ class Scheduler {
   private readonly privateDir: string;
   /** `EXO_WORKER_ID=<run id>/`: each worker's id is this plus its number. */
   private readonly runMarker: string;
+  private readonly cgroup: RunCgroup | undefined;
   private readonly stopAll = new AbortController();
   private readonly laneExecutors = new Map<number, WorkerExecutor>();
   private failed = false;
@@ -83,11 +88,12 @@ class Scheduler {
   constructor(
     private readonly options: RunWorkersOptions & { maxOutputBytes: number },
     private readonly workers: readonly WorkerSpec[],
-    run: { privateDir: string; runMarker: string },
+    run: { privateDir: string; runMarker: string; cgroup: RunCgroup | undefined },
     private readonly executors: ExecutorFactory,
   ) {
     this.privateDir = run.privateDir;
     this.runMarker = run.runMarker;
+    this.cgroup = run.cgroup;
     this.rows = workers.map(() => undefined);
     this.gate = new TokenGate(options.getTokens);
     this.inherited = inheritedEnvironment(options.env, options.withheldVariables);
@@ -110,6 +116,7 @@ class Scheduler {
       await Promise.all([...this.laneExecutors.values()].map((e) => e.close().catch(() => undefined)));
       // Whatever a worker left running, even after leaving its process group and parent (a setsid'd daemon of
       // a worker that exited normally), ends with the run: no orphans.
+      this.cgroup?.end();
       killMarked(this.runMarker);
     }
     const unreached = signal?.aborted ? 'cancelled' : 'skipped';
@@ -184,6 +191,7 @@ class Scheduler {
       redact: (line, cutAtFront) => redact(line, secrets, cutAtFront),
       cwd: options.cwd,
       privateDir: this.privateDir,
+      cgroup: this.cgroup?.worker(),
       moduleVersion: options.moduleVersion,
       onStart: () => options.logger.info(`▶ ${worker.name} started`),
     });
