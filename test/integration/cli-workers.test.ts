@@ -1,13 +1,12 @@
 /** `exo-login run` as a real process: what workers get of the federated token, and what they may print. */
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.ts';
+import { cliEnvironment, spawnCli } from '../support/front-ends.ts';
 import { replayRunner } from '../support/runner-view.ts';
 import { workspace } from '../support/workers.ts';
 import { useEmulator } from './emulator-fixture.ts';
-import { ROOT } from './runner.ts';
 
 const current = useEmulator();
 let emulator: Emulator;
@@ -15,27 +14,8 @@ beforeEach(() => {
   emulator = current();
 });
 
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/exo-login.js'), ...args], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      NODE_EXTRA_CA_CERTS: emulator.caFile,
-      AZURE_TENANT_ID: emulator.domain,
-      AZURE_CLIENT_ID: emulator.clientId,
-      AZURE_AUTHORITY_HOST: `https://${emulator.authorityHost}/`,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (args: string[], env: Record<string, string>) =>
+  spawnCli(args, cliEnvironment(emulator, env)).ended;
 
 /** Prints what the worker can see of the federated token: its variables, and a copy it found somewhere. */
 const PROBE = [

@@ -5,6 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.ts';
+import { emulatorInputs } from '../support/front-ends.ts';
 import { replayRunner, type RunnerView } from '../support/runner-view.ts';
 import { workspace } from '../support/workers.ts';
 import { useEmulator } from './emulator-fixture.ts';
@@ -21,12 +22,7 @@ async function run(files: Record<string, string>, inputs: Record<string, string>
   return runAction({
     cwd: dir,
     timeoutMs: 60_000,
-    inputs: {
-      'tenant-id': emulator.domain,
-      'client-id': emulator.clientId,
-      'authority-host': emulator.authorityHost,
-      ...inputs,
-    },
+    inputs: { ...emulatorInputs(emulator), ...inputs },
     env: emulator.env,
   });
 }

@@ -2,13 +2,14 @@
  * Real signals to the built action and to the CLI as a real process: whatever signal ends them, every worker and
  * its children end first, and the private directory (wrappers, the inline script) is gone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.ts';
+import { cliEnvironment, emulatorInputs, spawnCli } from '../support/front-ends.ts';
 import { alive, sleep, workspace } from '../support/workers.ts';
 import { useEmulator } from './emulator-fixture.ts';
 import { ROOT, runAction } from './runner.ts';
@@ -74,9 +75,7 @@ describe('signals end every worker', () => {
         cwd: dir,
         timeoutMs: 60_000,
         inputs: {
-          'tenant-id': emulator.domain,
-          'client-id': emulator.clientId,
-          'authority-host': emulator.authorityHost,
+          ...emulatorInputs(emulator),
           scripts: '*.sh',
           // The inline script is written to the private directory: it must not outlive the action either.
           run: '# standin: hang',
@@ -106,32 +105,17 @@ describe('signals end every worker', () => {
       const dir = await workspace({ 'a.sh': STUBBORN, 'b.sh': STUBBORN });
       const pidsFile = join(dir, 'pids');
       const temp = await mkdtemp(join(tmpdir(), 'exo-cli-temp-'));
-      const child = spawn(
-        process.execPath,
-        [join(ROOT, 'bin/exo-login.js'), 'run', '--working-directory', dir, '*.sh'],
-        {
-          env: {
-            PATH: process.env['PATH'] ?? '',
-            NODE_EXTRA_CA_CERTS: emulator.caFile,
-            AZURE_TENANT_ID: emulator.domain,
-            AZURE_CLIENT_ID: emulator.clientId,
-            AZURE_AUTHORITY_HOST: `https://${emulator.authorityHost}/`,
-            EXO_FEDERATED_TOKEN: emulator.mintIdToken(),
-            RUNNER_TEMP: temp,
-            PIDS: pidsFile,
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
+      const { child, ended } = spawnCli(
+        ['run', '--working-directory', dir, '*.sh'],
+        cliEnvironment(emulator, {
+          EXO_FEDERATED_TOKEN: emulator.mintIdToken(),
+          RUNNER_TEMP: temp,
+          PIDS: pidsFile,
+        }),
       );
-      let output = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
       sendWhenStarted(child, pidsFile, 2, signals);
-      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-        child.on('close', (c, s) => resolve([c, s])),
-      );
-      clearTimeout(killer);
+      const { code, signal, stdout, stderr } = await ended;
+      const output = stdout + stderr;
       expect(signal, output).toBe(diesOf);
       if (diesOf === null) expect(code, output).toBe(1);
       const pids = await pidsIn(pidsFile);

@@ -5,24 +5,10 @@
  * names in any case; `::stop-commands::T` stops all processing until `::T::` or `##[T]`; masks apply to what is
  * printed after them. Then reads the resulting log as the log viewer draws it (`##[group]` lines open a group).
  */
+import { RUNNER_COMMANDS } from '../../src/core/workflow-commands.js';
 
-const REGISTERED = [
-  'stop-commands',
-  'set-env',
-  'set-output',
-  'save-state',
-  'add-mask',
-  'add-path',
-  'add-matcher',
-  'remove-matcher',
-  'debug',
-  'warning',
-  'error',
-  'notice',
-  'group',
-  'endgroup',
-  'echo',
-];
+/** The command names the runner registers: a fact of the runner, kept once in src/. */
+const REGISTERED = RUNNER_COMMANDS;
 
 /** Commands that change the step or the job rather than the log. */
 const STEERING = ['set-env', 'set-output', 'save-state', 'add-path', 'add-matcher', 'remove-matcher', 'echo'];
