@@ -13,7 +13,7 @@ const ENDING: readonly NodeJS.Signals[] = ['SIGQUIT'];
  * then SIGTERM after a grace period: the signal lets the runner end every worker and its children before we exit.
  * SIGQUIT, or a third signal after the cancellation, ends the process at once, but never before every worker's
  * tree is killed and the private directory removed (the last rites, see core/last-rites.ts): a process that
- * died of a signal would otherwise leave workers running with their tokens.
+ * died of a signal would otherwise leave workers running with their tokens. SIGQUIT exits 131, without a core.
  */
 export async function withCancellation<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -25,7 +25,9 @@ export async function withCancellation<T>(work: (signal: AbortSignal) => Promise
   const end = (signal: NodeJS.Signals): void => {
     unsubscribe();
     runLastRites();
-    // Die of the signal, as if unhandled: the caller sees what ended us.
+    // SIGQUIT's default action dumps core, and a core file would put the tokens in memory on disk: exit with
+    // the shell's code for it (128 + 3) instead. The others: die of the signal, so the caller sees what ended us.
+    if (signal === 'SIGQUIT') process.exit(128 + 3);
     process.kill(process.pid, signal);
   };
   const cancel = (signal: NodeJS.Signals): void => {

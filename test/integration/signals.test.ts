@@ -28,15 +28,25 @@ const STUBBORN = [
   'wait',
 ].join('\n');
 
-type Sending = { name: string; signals: NodeJS.Signals[]; diesOf: NodeJS.Signals | null };
+type Sending = {
+  name: string;
+  signals: NodeJS.Signals[];
+  diesOf: NodeJS.Signals | null;
+  code: number | null;
+};
 
 const CASES: Sending[] = [
   // Cancels: the workers get SIGTERM, then SIGKILL after the grace period; the run reports and exits 1.
-  { name: 'SIGHUP', signals: ['SIGHUP'], diesOf: null },
-  // Ends at once, after killing every worker's tree.
-  { name: 'SIGQUIT', signals: ['SIGQUIT'], diesOf: 'SIGQUIT' },
+  { name: 'SIGHUP', signals: ['SIGHUP'], diesOf: null, code: 1 },
+  // Ends at once, after killing every worker's tree; exits 131 rather than dumping core (tokens are in memory).
+  { name: 'SIGQUIT', signals: ['SIGQUIT'], diesOf: null, code: 131 },
   // The fourth Ctrl-C, during the grace period of the first, ends at once, after killing every worker's tree.
-  { name: 'a fourth SIGINT', signals: ['SIGINT', 'SIGINT', 'SIGINT', 'SIGINT'], diesOf: 'SIGINT' },
+  {
+    name: 'a fourth SIGINT',
+    signals: ['SIGINT', 'SIGINT', 'SIGINT', 'SIGINT'],
+    diesOf: 'SIGINT',
+    code: null,
+  },
 ];
 
 /** Waits until `count` workers wrote their pids, then sends `signals` 300 ms apart (the kernel merges closer ones). */
@@ -68,7 +78,7 @@ async function pidsIn(file: string): Promise<number[]> {
 describe('signals end every worker', () => {
   it.each(CASES)(
     'the action, on $name',
-    async ({ signals, diesOf }) => {
+    async ({ signals, diesOf, code: expectedCode }) => {
       const dir = await workspace({ 'a.sh': STUBBORN, 'b.sh': STUBBORN });
       const pidsFile = join(dir, 'pids');
       const run = await runAction({
@@ -90,7 +100,7 @@ describe('signals end every worker', () => {
         onSpawn: (child) => sendWhenStarted(child, pidsFile, 2, signals),
       });
       expect(run.signal, run.stdout).toBe(diesOf);
-      if (diesOf === null) expect(run.code).toBe(1);
+      expect(run.code).toBe(expectedCode);
       const pids = await pidsIn(pidsFile);
       expect(pids).toHaveLength(4);
       for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
@@ -101,7 +111,7 @@ describe('signals end every worker', () => {
 
   it.each(CASES)(
     'exo-login run, on $name',
-    async ({ signals, diesOf }) => {
+    async ({ signals, diesOf, code: expectedCode }) => {
       const dir = await workspace({ 'a.sh': STUBBORN, 'b.sh': STUBBORN });
       const pidsFile = join(dir, 'pids');
       const temp = await mkdtemp(join(tmpdir(), 'exo-cli-temp-'));
@@ -117,7 +127,7 @@ describe('signals end every worker', () => {
       const { code, signal, stdout, stderr } = await ended;
       const output = stdout + stderr;
       expect(signal, output).toBe(diesOf);
-      if (diesOf === null) expect(code, output).toBe(1);
+      expect(code, output).toBe(expectedCode);
       const pids = await pidsIn(pidsFile);
       expect(pids).toHaveLength(4);
       for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
