@@ -32,9 +32,10 @@ export async function run(): Promise<void> {
       ...(inputs.settings.organization && { organization: inputs.settings.organization }),
       audience: inputs.settings.audience,
       authorityHost: inputs.settings.authorityHost,
-      assertion: gitHubActionsSource(process.env, { onRetry: (message) => core.info(message) }),
+      assertion: gitHubActionsSource(process.env, { onRetry: (message) => core.info(logText(message)) }),
       onSecret: (secret) => core.setSecret(secret),
-      onRetry: (message) => core.info(message),
+      // Retry notes carry server answers and network errors: outside text.
+      onRetry: (message) => core.info(logText(message)),
     });
     const tokens = await core.group('Exchange Online token', async () => {
       const minted = await session.mint();
@@ -50,10 +51,13 @@ export async function run(): Promise<void> {
     await writeSummary(inputs, tokens, rows);
   } catch (error) {
     // Known failures are one paragraph for the user; anything else is a bug worth its message.
+    // Messages quote server answers and presented claims (a subject with a branch name): one inert line.
     core.setFailed(
-      error instanceof ExoLoginError
-        ? error.message
-        : `exo-login failed unexpectedly: ${errorMessage(error)}`,
+      logText(
+        error instanceof ExoLoginError
+          ? error.message
+          : `exo-login failed unexpectedly: ${errorMessage(error)}`,
+      ),
     );
   } finally {
     closeIdleConnections();

@@ -20,8 +20,9 @@ const SETUP_ERRORS = new Set(['input', 'oidc-permission', 'token-env', 'token-fi
 
 /** The CLI: returns the exit code instead of exiting, so it can be embedded and tested in-process. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // Messages carry outside text (server answers, file names), and the runner reads stderr in a workflow step.
   const err = (line: string): void => {
-    io.stderr.write(`${line}\n`);
+    io.stderr.write(`${logText(line)}\n`);
   };
   try {
     const args = parseCli(argv, io.env);

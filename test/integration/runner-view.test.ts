@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.ts';
-import { emulatorInputs } from '../support/front-ends.ts';
+import { cliEnvironment, emulatorInputs, spawnCli } from '../support/front-ends.ts';
 import { replayRunner, type RunnerView } from '../support/runner-view.ts';
 import { workspace } from '../support/workers.ts';
 import { useEmulator } from './emulator-fixture.ts';
@@ -150,5 +150,26 @@ describe('outside text cannot forge commands', () => {
     expect(view.groups).toEqual(['Exchange Online token']);
     const commandLike = view.log.filter((l) => /^\s*(::|##\[)/.test(l) && !/^##\[(end)?group\]/.test(l));
     expect(commandLike).toEqual([]);
+  });
+
+  it('a server answer quoting a presented subject, in the failure the action and the CLI print', async () => {
+    // Entra quotes the subject it could not match; a subject holds branch names, which may hold anything.
+    const subject = 'repo:octo-org/exo-audit:ref:refs/heads/x\n##[group]forged\n::warning::forged';
+    emulator.idToken = { ...emulator.idToken, subject };
+    const action = await run({}, {});
+    expect(action.code).toBe(1);
+    const view = replayRunner(action.stdout);
+    expect(view.annotations.map((a) => a.kind)).toEqual(['error']);
+    expect(view.annotations[0]?.message).toContain('700213');
+    expect(view.groups).toEqual(['Exchange Online token']);
+    const cli = await spawnCli(
+      ['token'],
+      cliEnvironment(emulator, { EXO_FEDERATED_TOKEN: emulator.mintIdToken(), GITHUB_ACTIONS: 'true' }),
+    ).ended;
+    expect(cli.code).toBe(1);
+    const stderr = replayRunner(cli.stderr);
+    expect(cli.stderr).toContain('700213');
+    expect(stderr.annotations).toEqual([]);
+    expect(stderr.groups).toEqual([]);
   });
 });
