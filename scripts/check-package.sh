@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The package as a consumer gets it: `npm pack`, install the tarball in an empty project, type-check a strict
-# consumer against the shipped .d.ts (skipLibCheck off), import it on this machine's own node (the oldest we
-# support, Node 20 here) and on Node 24, require() it on Node 24, and run its bin.
+# The package as a consumer gets it: `npm pack` on a clean checkout (the files git tracks or would track, without
+# ignored build output such as a stale lib/), check what the tarball holds, install it in an empty project,
+# type-check a strict consumer against the shipped .d.ts (skipLibCheck off), import it on this machine's own node
+# (the oldest we support, Node 20 here) and on Node 24, require() it on Node 24, and run `npx exo-login --help`.
 # Run from the repository root: bash scripts/check-package.sh
 set -euo pipefail
 root=$(pwd)
@@ -9,8 +10,32 @@ node24=$(npm exec --silent -- node -p process.execPath)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-npm run --silent build:lib
-tarball=$(npm pack --silent --ignore-scripts --pack-destination "$work" | tail -n 1)
+mkdir "$work/checkout"
+git ls-files -z --cached --others --exclude-standard |
+  tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C "$work/checkout"
+ln -s "$root/node_modules" "$work/checkout/node_modules"
+(cd "$work/checkout" && npm run --silent build:lib)
+tarball=$(cd "$work/checkout" && npm pack --silent --ignore-scripts --pack-destination "$work" | tail -n 1)
+
+# What a consumer gets: the action, the CLI, the library with its types, and the documents; no sources or tests.
+listing=$(tar -tzf "$work/$tarball" | sed 's|^package/||' | sort)
+for file in package.json LICENSE README.md TROUBLESHOOTING.md CHANGELOG.md action.yml bin/exo-login.js \
+  dist/index.js dist/cli/index.js lib/index.js lib/index.d.ts; do
+  if ! grep -qx "$file" <<<"$listing"; then
+    echo "the package lacks $file" >&2
+    exit 1
+  fi
+done
+if unexpected=$(grep -E '^(src|test|scripts|examples|node_modules|\.github|\.ci)/' <<<"$listing"); then
+  echo "the package ships files a consumer does not need:" >&2
+  echo "$unexpected" >&2
+  exit 1
+fi
+if node -e 'process.exit(require(process.argv[1]).private ? 0 : 1)' "$root/package.json"; then
+  echo 'package.json is "private": npm would refuse to publish it' >&2
+  exit 1
+fi
+echo "contents: $(wc -l <<<"$listing") files, the action, CLI, library, types, LICENSE and docs"
 mkdir "$work/consumer"
 cd "$work/consumer"
 echo '{ "name": "consumer", "private": true, "type": "module" }' >package.json
@@ -51,7 +76,9 @@ probe="const m = await import('exo-login'); if (typeof m.getExchangeOnlineTokens
 node --input-type=module -e "$probe"
 "$node24" --input-type=module -e "$probe"
 "$node24" -e "const m = require('exo-login'); if (typeof m.detectSource !== 'function') throw new Error('no detectSource'); console.log('require: ok on Node ' + process.versions.node)"
-PATH="$(dirname "$node24"):$PATH" ./node_modules/.bin/exo-login --help | head -n 1
+# As a newcomer runs it, on the oldest Node the CLI supports and on the action's runtime.
+npx --no-install exo-login --help | head -n 1
+PATH="$(dirname "$node24"):$PATH" npx --no-install exo-login --help | head -n 1
 # The bundle reads its version from a file the build writes; a wrong one prints 'undefined'.
 expected=$(node -p "require('$root/package.json').version")
 actual=$(PATH="$(dirname "$node24"):$PATH" ./node_modules/.bin/exo-login --version)

@@ -1,6 +1,7 @@
 /**
  * Generates the documentation that restates facts kept in code: the README's inputs/outputs tables (from
- * action.yml), worker settings table (src/workers/settings.ts) and troubleshooting index, and TROUBLESHOOTING.md (from src/core/troubleshooting.ts).
+ * action.yml), clouds table, worker settings table (src/workers/defaults.ts) and troubleshooting index (links
+ * only), and TROUBLESHOOTING.md, the one home of the troubleshooting sections (from src/core/troubleshooting.ts).
  * `--check` fails instead of writing, so CI catches stale docs.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -66,13 +67,17 @@ function workerSettingsTable(): string {
 
 const troubles: Trouble[] = Object.values(TROUBLES);
 
-function troubleshootingSections(level: string): string {
+function troubleshootingSections(): string {
   return troubles
     .map(
-      (t) =>
-        `<a id="${t.id}"></a>\n\n${level} ${t.title}\n\n**What it means.** ${t.cause}\n\n**Fix.** ${t.fix}\n`,
+      (t) => `<a id="${t.id}"></a>\n\n## ${t.title}\n\n**What it means.** ${t.cause}\n\n**Fix.** ${t.fix}\n`,
     )
     .join('\n');
+}
+
+/** README's index: one link a line, so the sections themselves live only in TROUBLESHOOTING.md. */
+function troubleshootingIndex(): string {
+  return troubles.map((t) => `- [${t.title}](TROUBLESHOOTING.md#${t.id})`).join('\n');
 }
 
 function troubleshootingDoc(): string {
@@ -85,7 +90,7 @@ function troubleshootingDoc(): string {
     'input and its accepted forms instead. Entra errors also carry a Correlation ID: quote it if you open a',
     'support case with Microsoft.',
     '',
-    troubleshootingSections('##'),
+    troubleshootingSections(),
   ].join('\n');
 }
 
@@ -105,7 +110,7 @@ let nextReadme = replaceBlock(readme, 'inputs', inputsTable());
 nextReadme = replaceBlock(nextReadme, 'outputs', outputsTable());
 nextReadme = replaceBlock(nextReadme, 'clouds', cloudsTable());
 nextReadme = replaceBlock(nextReadme, 'worker-settings', workerSettingsTable());
-nextReadme = replaceBlock(nextReadme, 'troubleshooting', troubleshootingSections('###'));
+nextReadme = replaceBlock(nextReadme, 'troubleshooting', troubleshootingIndex());
 const nextTrouble = troubleshootingDoc();
 
 let stale = false;

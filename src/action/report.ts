@@ -1,20 +1,33 @@
 import type { ExoTokens } from '../core/token.js';
+import { escapeHtml, logText } from '../core/workflow-commands.js';
 import type { WorkerRow } from '../workers/index.js';
 
-/** Lines describing minted tokens: claims only, never token text. */
+/** Lines describing minted tokens: claims only, never token text. Claims are outside text: made inert. */
 export function describeTokens(tokens: ExoTokens): string[] {
   const lines: string[] = [];
   for (const token of Object.values(tokens.tokens)) {
     lines.push(
-      `${token.kind}: audience ${token.claims.audience ?? token.resource}, tenant ${token.claims.tenantId ?? '?'}, app ${token.claims.appId ?? '?'}, roles ${token.claims.roles.join(', ') || 'none'}, expires ${token.expiresOn.toISOString()}`,
+      logText(
+        `${token.kind}: audience ${token.claims.audience ?? token.resource}, tenant ${token.claims.tenantId ?? '?'}, app ${token.claims.appId ?? '?'}, roles ${token.claims.roles.join(', ') || 'none'}, expires ${token.expiresOn.toISOString()}`,
+      ),
     );
   }
   return lines;
 }
 
-/** Rows for the job summary's token table (header first). */
+/** The federated token's claims as presented to Entra, for the log. */
+export function describePresented(
+  host: string,
+  presented: { issuer?: string | undefined; subject?: string | undefined; audience?: string | undefined },
+): string {
+  return logText(
+    `GitHub OIDC token presented to ${host}: issuer ${presented.issuer ?? '?'}, subject ${presented.subject ?? '?'}, audience ${presented.audience ?? '?'}`,
+  );
+}
+
+/** Rows for the job summary's token table (header first), as HTML. */
 export function tokenSummaryRows(tokens: ExoTokens): string[][] {
-  return [
+  return html([
     ['Resource', 'Audience', 'Roles', 'Expires (UTC)'],
     ...Object.values(tokens.tokens).map((token) => [
       token.kind,
@@ -22,13 +35,16 @@ export function tokenSummaryRows(tokens: ExoTokens): string[][] {
       token.claims.roles.join(', ') || 'none',
       token.expiresOn.toISOString(),
     ]),
-  ];
+  ]);
 }
 
-/** Job summary rows: script, result, exit code, duration, attempts; and the session, when sessions ran any. */
+/**
+ * Job summary rows: script, result, exit code, duration, attempts, and the session when sessions ran any; as HTML
+ * (a file name may hold '<img …>').
+ */
 export function workerSummaryRows(rows: readonly WorkerRow[]): string[][] {
   const sessions = rows.some((r) => r.session !== undefined);
-  return [
+  return html([
     ['Script', 'Result', 'Exit code', 'Duration', 'Attempts', ...(sessions ? ['Session'] : [])],
     ...rows.map((r) => [
       r.name,
@@ -38,7 +54,7 @@ export function workerSummaryRows(rows: readonly WorkerRow[]): string[][] {
       String(r.attempts),
       ...(sessions ? [r.session === undefined ? '' : String(r.session)] : []),
     ]),
-  ];
+  ]);
 }
 
 export interface SessionSummary {
@@ -76,4 +92,8 @@ export function sessionSummaryRows(rows: readonly WorkerRow[]): string[][] {
       `${(s.connectMs / 1000).toFixed(1)} s`,
     ]),
   ];
+}
+
+function html(rows: string[][]): string[][] {
+  return rows.map((row) => row.map(escapeHtml));
 }

@@ -1,23 +1,25 @@
 import * as core from '@actions/core';
+import { EOL } from 'node:os';
 import { resolve } from 'node:path';
+import { logText } from '../core/workflow-commands.js';
 import type { ExoLoginSession, ResolvedSettings } from '../core/token.js';
 import {
   planWorkerPhase as planPhase,
   runWorkerPhase as runPhase,
   type WorkerPhaseSettings,
 } from '../front/worker-phase.js';
+import { runnerGroup } from '../front/runner-group.js';
 import { shardPlan, type Logger, type WorkerPlan, type WorkerRow } from '../workers/index.js';
 import type { WorkerInputs } from './inputs.js';
 import { Input, Output } from './names.js';
 
+/** Every message may hold outside text (a file name): each is made one inert line (see logText). */
 const actionsLogger: Logger = {
-  info: (message) => core.info(message),
-  warning: (message) => core.warning(message),
-  error: (message, location) => core.error(message, location ?? {}),
-  group: (title, lines) => {
-    core.startGroup(title);
-    for (const line of lines) core.info(line);
-    core.endGroup();
+  info: (message) => core.info(logText(message)),
+  warning: (message) => core.warning(logText(message)),
+  error: (message, location) => core.error(logText(message), location ?? {}),
+  group: (title, lines, worker) => {
+    for (const line of runnerGroup(title, lines, worker)) process.stdout.write(`${line}${EOL}`);
   },
 };
 
@@ -64,7 +66,9 @@ export async function runWorkerPhase(
   const failed = rows.filter((r) => r.result !== 'success');
   if (failed.length > 0) {
     core.setFailed(
-      `${failed.length} of ${rows.length} workers did not succeed: ${failed.map((r) => `${r.name} (${r.result}${r.error ? `: ${r.error}` : ''})`).join('; ')}`,
+      logText(
+        `${failed.length} of ${rows.length} workers did not succeed: ${failed.map((r) => `${r.name} (${r.result}${r.error ? `: ${r.error}` : ''})`).join('; ')}`,
+      ),
     );
   }
   return rows;

@@ -2,6 +2,7 @@ import { ExoLoginError, errorMessage } from '../core/errors.js';
 import { closeIdleConnections } from '../core/http.js';
 import { ExoLoginSession, resolveSettings, type ExoTokens } from '../core/token.js';
 import { tokenVariables } from '../core/variables.js';
+import { inertJson, logText } from '../core/workflow-commands.js';
 import { CLI_FIELD_NAMES, EXIT, parseCli, type CliArgs } from './args.js';
 import { HELP } from './help.js';
 import { createSource } from './source.js';
@@ -19,8 +20,9 @@ const SETUP_ERRORS = new Set(['input', 'oidc-permission', 'token-env', 'token-fi
 
 /** The CLI: returns the exit code instead of exiting, so it can be embedded and tested in-process. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // Messages carry outside text (server answers, file names), and the runner reads stderr in a workflow step.
   const err = (line: string): void => {
-    io.stderr.write(`${line}\n`);
+    io.stderr.write(`${logText(line)}\n`);
   };
   try {
     const args = parseCli(argv, io.env);
@@ -52,7 +54,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     // Worker flags, scripts and directory are checked before anything is sent, like every other setting.
     const runCommand = args.command === 'run' ? await import('./run-command.js') : undefined;
     const run = runCommand?.runSettings(args);
-    const session = createSession(args, io, err);
+    const secrets: string[] = [];
+    const session = createSession(args, io, err, secrets);
     const plan = run && (await runCommand?.planRun(run, session.settings));
     const tokens = await session.mint();
     for (const warning of tokens.warnings) err(`warning: ${warning}`);
@@ -65,7 +68,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return EXIT.ok;
     }
     if (!run || !plan || !runCommand) return EXIT.usage;
-    return await runCommand.runScriptsCommand(run, plan, session, io);
+    return await runCommand.runScriptsCommand(run, plan, session, io, secrets);
   } catch (error) {
     if (error instanceof ExoLoginError) {
       err(`exo-login: ${error.message}`);
@@ -78,7 +81,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-function createSession(args: CliArgs, io: CliIo, err: (line: string) => void): ExoLoginSession {
+/** `secrets` collects every token and federated token the session handles, for redaction. */
+function createSession(
+  args: CliArgs,
+  io: CliIo,
+  err: (line: string) => void,
+  secrets: string[],
+): ExoLoginSession {
   // Validate with the CLI's own flag names first, so errors name --tenant-id rather than tenantId.
   const raw = {
     tenantId: args.tenantId,
@@ -96,6 +105,7 @@ function createSession(args: CliArgs, io: CliIo, err: (line: string) => void): E
     ...raw,
     assertion: createSource(args.source, io.env, { onRetry: (m) => err(m) }),
     onSecret: (secret) => {
+      secrets.push(secret);
       if (inActions) io.stderr.write(`::add-mask::${secret}\n`);
     },
     onRetry: (message) => err(message),
@@ -141,8 +151,9 @@ function formatWhoami(tokens: ExoTokens, session: ExoLoginSession, args: CliArgs
     roles: t.claims.roles,
     expiresOn: t.expiresOn.toISOString(),
   }));
+  // Claims are outside text, and the runner reads stdout when this runs in a workflow step: made inert.
   if (args.format === 'json') {
-    return `${JSON.stringify({
+    return `${inertJson({
       source: session.sourceDescription,
       federatedToken: presented,
       tenantId: tokens.tenantId,
@@ -164,5 +175,5 @@ function formatWhoami(tokens: ExoTokens, session: ExoLoginSession, args: CliArgs
         `${`${r.kind}:`.padEnd(17)}app ${r.appId ?? '?'}, roles ${r.roles.join(', ') || 'none'}, expires ${r.expiresOn}`,
     ),
   ];
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(logText).join('\n')}\n`;
 }

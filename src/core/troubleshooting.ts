@@ -2,7 +2,7 @@ import type { TransportError } from './errors.js';
 
 /**
  * The one table of failures a user can hit and their fixes. Runtime errors quote it; TROUBLESHOOTING.md and
- * the README's troubleshooting section are generated from it (npm run docs).
+ * the README's index of links to it are generated from it (npm run docs).
  */
 export interface Trouble {
   /** Anchor and stable id. */

@@ -27,6 +27,8 @@ export interface WorkerPhaseSettings {
   reuseSessions: boolean;
   shard: Shard | undefined;
   moduleVersion: string | undefined;
+  /** Variables workers must not inherit (see RunWorkersOptions.withheldVariables). */
+  withheldVariables?: readonly string[] | undefined;
 }
 
 /** How the front end names the settings a plan can fail on (`scripts` or `SCRIPT`, `organization` or `--organization`). */
@@ -57,6 +59,8 @@ export function planWorkerPhase(
 export interface WorkerPhaseIo {
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** Secrets to redact from worker output besides the tokens (see RunWorkersOptions.secrets). */
+  secrets?: () => readonly string[];
 }
 
 /**
@@ -80,6 +84,8 @@ export async function runWorkerPhase(
       reuseSessions: settings.reuseSessions,
       cwd,
       env: io.env,
+      withheldVariables: settings.withheldVariables,
+      secrets: io.secrets,
       tempDir: io.env['RUNNER_TEMP'] ?? tmpdir(),
       getTokens: (minValidUntil) => session.tokensValidUntil(minValidUntil),
       moduleVersion: settings.moduleVersion,

@@ -41,6 +41,11 @@ export interface WorkerJob {
   maxOutputBytes: number;
   redact: LineRedactor;
   cwd: string;
+  /**
+   * A cgroup v2 directory for this worker's processes, where Linux allows one (see RunCgroup): start them in it
+   * and nothing they start can escape the run's end. undefined elsewhere.
+   */
+  cgroup: string | undefined;
   /** The run's owner-only directory for generated files; removed after the run. */
   privateDir: string;
   moduleVersion: string | undefined;

@@ -52,6 +52,7 @@ async function executeProcess(job: WorkerJob): Promise<WorkerOutcome> {
       maxOutputBytes: job.maxOutputBytes,
       redact: job.redact,
       marker: job.marker,
+      cgroup: job.cgroup,
     });
   } finally {
     if (wrapperFile) await rm(wrapperFile, { force: true });

@@ -1,6 +1,8 @@
 import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { OutputTail, type DroppedOutput, type LineRedactor } from './output.js';
+import { registerLastRite } from '../core/last-rites.js';
+import { inCgroup, killCgroup, onPath, signalCgroup } from './cgroup.js';
 import { ProcessTree, signalGroup } from './procfs.js';
 
 export interface ProcessOutcome {
@@ -28,6 +30,8 @@ export interface ProcessOptions {
    * finds the ones that left the group and were reparented (see markedProcesses).
    */
   marker?: string | undefined;
+  /** A cgroup v2 directory the process is started in (see RunCgroup); its tree is then every process in it. */
+  cgroup?: string | undefined;
 }
 
 /**
@@ -72,6 +76,8 @@ class WorkerProcess {
   private readonly output: OutputTail;
   private readonly child: ChildProcessByStdio<null, Readable, Readable>;
   private readonly tree: ProcessTree | undefined;
+  /** Kills the tree if the process ends (a signal, a crash) before this worker settled. */
+  private readonly forgetLastRite: () => void;
   private readonly onAbort = (): void => {
     this.stop('cancel');
   };
@@ -83,7 +89,8 @@ class WorkerProcess {
     private readonly resolve: (outcome: ProcessOutcome) => void,
   ) {
     this.output = new OutputTail(options.maxOutputBytes, options.redact);
-    this.child = spawn(command, [...args], {
+    const [file, argv] = startCommand(command, args, options);
+    this.child = spawn(file, argv, {
       cwd: options.cwd,
       env: options.env,
       detached: process.platform !== 'win32',
@@ -92,6 +99,7 @@ class WorkerProcess {
     });
     const pid = this.child.pid;
     this.tree = pid === undefined ? undefined : new ProcessTree(pid, options.marker);
+    this.forgetLastRite = registerLastRite(() => this.killTree('SIGKILL'));
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.output.write('stdout', chunk));
     this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => this.output.write('stderr', chunk));
     this.child.on('exit', () => this.onExit());
@@ -114,6 +122,10 @@ class WorkerProcess {
 
   private killTree(signal: NodeJS.Signals): void {
     this.tree?.signal(signal, this.leaderGone());
+    const { cgroup } = this.options;
+    if (cgroup === undefined) return;
+    if (signal === 'SIGKILL') killCgroup(cgroup);
+    else signalCgroup(cgroup, signal);
   }
 
   /** A timeout or a cancellation. */
@@ -183,6 +195,7 @@ class WorkerProcess {
   private settle(end: { exitCode: number | null; signal: NodeJS.Signals | null }): void {
     if (this.state === 'settled') return;
     this.enter('settled');
+    this.forgetLastRite();
     clearTimeout(this.deadline);
     this.options.signal?.removeEventListener('abort', this.onAbort);
     this.resolve({
@@ -192,4 +205,14 @@ class WorkerProcess {
       ...(this.stoppedBy && { stoppedBy: this.stoppedBy }),
     });
   }
+}
+
+/**
+ * The command to spawn: in a cgroup, through the shell that moves itself there first. A command not on PATH is
+ * spawned as it is, so it fails as it would have (ENOENT) rather than as the shell's exit code 127.
+ */
+function startCommand(command: string, args: readonly string[], options: ProcessOptions): [string, string[]] {
+  const found = options.cgroup === undefined ? undefined : onPath(command, options.env);
+  if (options.cgroup === undefined || found === undefined) return [command, [...args]];
+  return inCgroup(options.cgroup, found, args);
 }

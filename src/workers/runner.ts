@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, InputError } from '../core/errors.js';
+import { registerLastRite } from '../core/last-rites.js';
+import { RunCgroup } from './cgroup.js';
 import { inheritedEnvironment, WORKER_ID, withTokens } from './environment.js';
 import type { ExecutorFactory, WorkerExecutor, WorkerOutcome } from './executor.js';
 import { inLanes } from './lanes.js';
@@ -42,17 +45,29 @@ export async function runWorkersWith(
     );
   // mkdtemp makes the directory 0700; chmod anyway in case a umask or an odd file system widened it.
   const privateDir = await mkdtemp(join(options.tempDir, 'exo-login-'));
-  await chmod(privateDir, 0o700);
+  const runId = randomUUID();
+  // Marks every process of this run's workers (see markedProcesses): random, so runs never match each other.
+  const runMarker = `${WORKER_ID}=${runId}/`;
+  const cgroup = RunCgroup.create(`exo-login-${runId}`);
+  // Should the process end before the run does (a signal, a crash): whatever the workers left, and the directory.
+  const forgetLastRite = registerLastRite(() => {
+    cgroup?.end();
+    killMarked(runMarker);
+    rmSync(privateDir, { recursive: true, force: true });
+  });
   try {
+    await chmod(privateDir, 0o700);
     const workers: WorkerSpec[] = [...options.workers];
     if (options.inline !== undefined) {
       const script = join(privateDir, 'run.ps1');
       await writeFile(script, options.inline, { mode: 0o600 });
       workers.push({ name: 'run', script });
     }
-    return await new Scheduler({ ...options, maxOutputBytes }, workers, privateDir, executors).run();
+    const run = { privateDir, runMarker, cgroup };
+    return await new Scheduler({ ...options, maxOutputBytes }, workers, run, executors).run();
   } finally {
     await rm(privateDir, { recursive: true, force: true });
+    forgetLastRite();
   }
 }
 
@@ -63,8 +78,10 @@ class Scheduler {
   private readonly gate: TokenGate;
   // Read once: enumerating process.env goes through the C library for every variable, per worker it adds up.
   private readonly inherited: NodeJS.ProcessEnv;
-  // Marks every process of this run's workers (see markedProcesses): random, so runs never match each other.
-  private readonly runId = randomUUID();
+  private readonly privateDir: string;
+  /** `EXO_WORKER_ID=<run id>/`: each worker's id is this plus its number. */
+  private readonly runMarker: string;
+  private readonly cgroup: RunCgroup | undefined;
   private readonly stopAll = new AbortController();
   private readonly laneExecutors = new Map<number, WorkerExecutor>();
   private failed = false;
@@ -72,12 +89,15 @@ class Scheduler {
   constructor(
     private readonly options: RunWorkersOptions & { maxOutputBytes: number },
     private readonly workers: readonly WorkerSpec[],
-    private readonly privateDir: string,
+    run: { privateDir: string; runMarker: string; cgroup: RunCgroup | undefined },
     private readonly executors: ExecutorFactory,
   ) {
+    this.privateDir = run.privateDir;
+    this.runMarker = run.runMarker;
+    this.cgroup = run.cgroup;
     this.rows = workers.map(() => undefined);
     this.gate = new TokenGate(options.getTokens);
-    this.inherited = inheritedEnvironment(options.env);
+    this.inherited = inheritedEnvironment(options.env, options.withheldVariables);
   }
 
   async run(): Promise<WorkerRun> {
@@ -97,7 +117,8 @@ class Scheduler {
       await Promise.all([...this.laneExecutors.values()].map((e) => e.close().catch(() => undefined)));
       // Whatever a worker left running, even after leaving its process group and parent (a setsid'd daemon of
       // a worker that exited normally), ends with the run: no orphans.
-      killMarked(`${WORKER_ID}=${this.runId}/`);
+      this.cgroup?.end();
+      killMarked(this.runMarker);
     }
     const unreached = signal?.aborted ? 'cancelled' : 'skipped';
     const rows = this.workers.map((w, i) => this.rows[i] ?? this.blankRow(w, unreached));
@@ -153,14 +174,17 @@ class Scheduler {
     // Cancelled while the tokens were minted: never started, so the row stays skipped/cancelled.
     if (this.stopAll.signal.aborted) return undefined;
     const { tokens } = gated;
-    const secrets = Object.values(tokens.tokens).map((t) => t.token);
-    const workerId = `${this.runId}/${index + 1}`;
+    const secrets = [...Object.values(tokens.tokens).map((t) => t.token), ...(options.secrets?.() ?? [])];
+    const marker = `${this.runMarker}${index + 1}`;
     const outcome = await executor.execute({
       spec: worker,
       index,
       tokens,
-      env: { ...withTokens(this.inherited, tokens, worker.name), [WORKER_ID]: workerId },
-      marker: `${WORKER_ID}=${workerId}`,
+      env: {
+        ...withTokens(this.inherited, tokens, worker.name),
+        [WORKER_ID]: marker.slice(WORKER_ID.length + 1),
+      },
+      marker,
       timeoutMs: options.timeoutMs,
       signal: this.stopAll.signal,
       killGraceMs: options.killGraceMs ?? 5_000,
@@ -168,6 +192,7 @@ class Scheduler {
       redact: (line, cutAtFront) => redact(line, secrets, cutAtFront),
       cwd: options.cwd,
       privateDir: this.privateDir,
+      cgroup: this.cgroup?.worker(),
       moduleVersion: options.moduleVersion,
       onStart: () => options.logger.info(`▶ ${worker.name} started`),
     });
@@ -189,7 +214,7 @@ class Scheduler {
       return row;
     }
     const note = droppedOutputNote(outcome.dropped, this.options.maxOutputBytes);
-    logger.group(groupTitle(row), note === undefined ? outcome.lines : [note, ...outcome.lines]);
+    logger.group(groupTitle(row), note === undefined ? outcome.lines : [note, ...outcome.lines], worker.name);
     const dirs = { privateDir: this.privateDir, cwd: this.options.cwd };
     for (const a of annotationsOf(row, worker, outcome.lines, dirs)) logger.error(a.message, a.location);
     return row;

@@ -4,8 +4,11 @@ export interface Logger {
   info(message: string): void;
   warning(message: string): void;
   error(message: string, location?: { file: string; startLine: number }): void;
-  /** One worker's whole output, printed together. */
-  group(title: string, lines: readonly string[]): void;
+  /**
+   * One worker's whole output, printed together. `lines` are the worker's own (outside text: a logger for the
+   * GitHub runner must keep them from issuing commands); `worker` is its name.
+   */
+  group(title: string, lines: readonly string[], worker: string): void;
 }
 
 export type WorkerResult = 'success' | 'failure' | 'timeout' | 'cancelled' | 'skipped' | 'error';
@@ -52,6 +55,16 @@ export interface RunWorkersOptions {
   cwd: string;
   /** Parent environment; the runner removes the GitHub credentials and adds the token variables. */
   env: NodeJS.ProcessEnv;
+  /**
+   * Further variables of `env` that workers must not inherit, beyond the GitHub credentials and token variables
+   * always left out: e.g. a variable holding the federated token, with which a worker could mint tokens itself.
+   */
+  withheldVariables?: readonly string[] | undefined;
+  /**
+   * Further secrets redacted from worker output like the tokens, read before each worker starts (the federated
+   * tokens presented so far, say).
+   */
+  secrets?: (() => readonly string[]) | undefined;
   /** Where wrappers go (the runner's RUNNER_TEMP): a private directory is made inside it. */
   tempDir: string;
   /** Tokens valid at least until the given time; minted again when the current ones would expire sooner. */

@@ -87,7 +87,7 @@ describe('parallel workers', () => {
     ]);
     // One worker's output is one group, and a printed token is redacted before the runner even sees it.
     expect(run.stdout).toMatch(
-      /::group::✓ checks\/a\.ps1: success \(exit 0\) in [\d.]+ s\na done\n::endgroup::/,
+      /::group::✓ checks\/a\.ps1: success \(exit 0\) in [\d.]+ s\n::stop-commands::([\da-f-]{36})\na done\n::\1::\n::endgroup::/,
     );
     expect(run.stdout).toContain('token=***');
     expect(
@@ -357,7 +357,9 @@ describe('parallel workers', () => {
     const run = await runIn(ws, { scripts: 'flood.js' });
     expect(run.code, run.stderr).toBe(0);
     const group =
-      /^::group::✓ flood\.js: .*\n([^]*?)\n::endgroup::$/m.exec(run.stdout)?.[1]?.split('\n') ?? [];
+      /^::group::✓ flood\.js: .*\n::stop-commands::(\S+)\n([^]*?)\n::\1::\n::endgroup::$/m
+        .exec(run.stdout)?.[2]
+        ?.split('\n') ?? [];
     // 10485 of the 100-byte lines and 'the end' fit in 1048576 bytes; one more line would not.
     expect(group[0]).toBe(
       "… 19515 earlier lines (1.9 MiB) not shown: exo-login keeps the last 1 MiB of a worker's output",

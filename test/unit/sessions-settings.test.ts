@@ -90,7 +90,7 @@ describe('session reporting', () => {
       exitCode: 0,
       durationMs: 100,
       attempts: 1,
-      ...(session !== undefined && { session, connectMs }),
+      ...(session !== undefined && { session, connectMs: connectMs ?? 0 }),
     });
     const rows = [
       row('a.ps1', 1, 2500),

@@ -9,7 +9,19 @@ const SIGNALS_TS = pathToFileURL(fileURLToPath(new URL('../../src/front/signals.
 /** A child whose work waits for the cancellation (or ends at once) and whose report then hangs. */
 function child(work: 'until-cancelled' | 'hangs' | 'ends'): ChildProcess {
   const script = `
-    import { withCancellation } from ${JSON.stringify(SIGNALS_TS)};
+    // src/ imports its siblings as '.js'; type stripping runs the '.ts' files.
+    import { registerHooks } from 'node:module';
+    registerHooks({
+      resolve(specifier, context, next) {
+        try {
+          return next(specifier, context);
+        } catch (error) {
+          if (/^\\.\\.?\\/.*\\.js$/.test(specifier)) return next(specifier.slice(0, -3) + '.ts', context);
+          throw error;
+        }
+      },
+    });
+    const { withCancellation } = await import(${JSON.stringify(SIGNALS_TS)});
     // Signal listeners do not keep Node alive; the action's workers and pipes do.
     setInterval(() => {}, 60_000);
     await withCancellation((signal) => new Promise((resolve) => {

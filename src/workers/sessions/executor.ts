@@ -147,6 +147,8 @@ class SessionLane implements WorkerExecutor {
       marker,
       killGraceMs: job.killGraceMs,
       maxOutputBytes: job.maxOutputBytes,
+      // The cgroup made for the job that opened the session: the session and all its scripts start processes in it.
+      cgroup: job.cgroup,
       redact: (line, cutAtFront) => redact(line, [...secrets], cutAtFront),
     });
     this.held = { session, number, hostFile, tokens: undefined, secrets };

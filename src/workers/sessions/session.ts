@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { OutputTail, type DroppedOutput, type LineRedactor } from '../output.js';
+import { inCgroup, killCgroup, onPath, signalCgroup } from '../cgroup.js';
 import { killMarked, signalGroup } from '../procfs.js';
 import { nextState, type SessionEvent, type SessionState } from './lifecycle.js';
 import {
@@ -28,6 +29,8 @@ export interface SessionProcessOptions {
   marker: string;
   killGraceMs: number;
   maxOutputBytes: number;
+  /** A cgroup v2 directory to start the session in (see RunCgroup): its tree is then everything in it. */
+  cgroup?: string | undefined;
   /** Redacts with every token this session has been given. */
   redact: LineRedactor;
 }
@@ -113,7 +116,12 @@ export class PowerShellSession {
     const marker = frameMarker(nonce);
     this.splitters = { stdout: new FrameSplitter(marker), stderr: new FrameSplitter(marker) };
     this.sessionOutput = new OutputTail(options.maxOutputBytes, options.redact);
-    this.child = spawn(options.command, [...options.args, options.hostFile], {
+    const found = options.cgroup === undefined ? undefined : onPath(options.command, options.env);
+    const [command, args] =
+      options.cgroup === undefined || found === undefined
+        ? [options.command, [...options.args, options.hostFile]]
+        : inCgroup(options.cgroup, found, [...options.args, options.hostFile]);
+    this.child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env,
       detached: process.platform !== 'win32',
@@ -297,6 +305,11 @@ export class PowerShellSession {
   private signalAll(signal: NodeJS.Signals): void {
     const pid = this.child.pid;
     if (pid !== undefined && !this.leaderGone()) signalGroup(pid, signal);
+    const { cgroup } = this.options;
+    if (cgroup !== undefined) {
+      if (signal === 'SIGKILL') killCgroup(cgroup);
+      else signalCgroup(cgroup, signal);
+    }
     if (signal === 'SIGKILL') {
       killMarked(this.options.marker);
       if (this.pending?.kind === 'run') killMarked(this.pending.request.marker);
@@ -311,6 +324,8 @@ export class PowerShellSession {
   private onExit(): void {
     const pid = this.child.pid;
     if (pid !== undefined) signalGroup(pid, 'SIGKILL');
+    // Whatever is left in the session's cgroup was started by its scripts and outlived it.
+    if (this.options.cgroup !== undefined) killCgroup(this.options.cgroup);
     setTimeout(() => {
       if (this.state === 'ended') return;
       killMarked(this.options.marker);
