@@ -203,7 +203,7 @@ describePwsh('reused PowerShell sessions under real pwsh', (pwsh) => {
 
   it('re-mints tokens that would not outlive the next script and reconnects the session with them', async () => {
     // Tokens last the timeout plus the 2-minute margin plus 2 s: after about 2 s a script needs fresh ones.
-    const timeoutMs = 1000;
+    const timeoutMs = 8000;
     const files: Record<string, string> = {};
     const show =
       '"exp $(@(Get-ConnectionInformation)[0].TokenExpiryTimeUTC.ToString(\'o\')) tail $($env:EXO_ACCESS_TOKEN.Substring($env:EXO_ACCESS_TOKEN.Length - 6))"\nStart-Sleep -Milliseconds 700\n';
