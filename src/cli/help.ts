@@ -71,7 +71,7 @@ then per resource the tenant, app, roles (Exchange.ManageAsApp is needed) and ex
 ${SHARED}
 
 ${EXIT_CODES}`,
-  run: `exo-login run: run scripts in parallel, each with a fresh Exchange Online session.
+  run: `exo-login run: run scripts in parallel, each connected to Exchange Online.
 
 Usage: exo-login run [options] SCRIPT_OR_GLOB...
 
@@ -83,9 +83,11 @@ Usage: exo-login run [options] SCRIPT_OR_GLOB...
   --working-directory DIR globs are relative to it; workers start in it
   --module-version V      ExchangeOnlineManagement RequiredVersion
 
-.ps1 scripts run as pwsh -NoLogo -NoProfile -NonInteractive -File <wrapper>; the wrapper connects with
-Connect-ExchangeOnline -AccessToken $env:EXO_ACCESS_TOKEN (and Connect-IPPSSession with --resource compliance)
-and disconnects afterwards. .sh, .js, .mjs and .py run with their interpreter and the EXO_* variables.
+.ps1 scripts run one after another in up to --max-parallel pwsh sessions, each connected once with
+Connect-ExchangeOnline -AccessToken (and Connect-IPPSSession with --resource compliance), reset between scripts
+and disconnected at the end; with --no-reuse-sessions each runs as pwsh -NoLogo -NoProfile -NonInteractive -File
+<wrapper>, connecting and disconnecting itself. .sh, .js, .mjs and .py run with their interpreter and the EXO_*
+variables.
 
 ${SHARED}
 
