@@ -4,19 +4,21 @@
  * flow (scripts/bench/plain-msal.mjs). Runs are interleaved; medians are compared. Peak RSS from GNU time.
  * Then the worker runner's overhead (scripts/bench-workers.ts) and sessions under real pwsh (scripts/bench-sessions.ts).
  */
+// First: the emulator uses TypeScript that type stripping alone cannot run (parameter properties).
+import './bench/transform-types.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmulator } from '../test/emulator/index.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 15);
 const TIME = '/usr/bin/time';
 const haveTime = existsSync(TIME);
 
+const { startEmulator } = await import('../test/emulator/index.ts');
 const emulator = await startEmulator();
 const dir = await mkdtemp(join(tmpdir(), 'exo-bench-'));
 const output = join(dir, 'output');

@@ -9,6 +9,7 @@ import { interpreterFor } from '../interpreters.js';
 import { redact } from '../output.js';
 import { NO_ORGANIZATION, processExecutor, resourcesOf, startErrorMessage } from '../process-executor.js';
 import { sessionHost } from './host.js';
+import { canRun } from './lifecycle.js';
 import { PowerShellSession, type ConnectOutcome, type ScriptOutcome } from './session.js';
 
 /**
@@ -110,6 +111,8 @@ class SessionLane implements WorkerExecutor {
   /** The lane's session, connected with tokens at least as fresh as the job's (a reconnect when they changed). */
   private async connected(job: WorkerJob, stopped: () => string | undefined): Promise<Connected> {
     const wanted = fingerprintOf(job.tokens);
+    // A session that died while idle (killed from outside, out of memory) is replaced, not handed a script.
+    if (this.held && !canRun(this.held.session.current)) await this.drop();
     const held = this.held ?? (await this.open(job));
     // Stopped while the host file was written: the session started after the stop, so end it now.
     if (stopped() !== undefined) held.session.stop('cancel');
