@@ -6,7 +6,7 @@ import { WORKER_ID } from '../environment.js';
 import { TOKEN_MARGIN_MS } from '../token-gate.js';
 import type { ExecutorFactory, WorkerExecutor, WorkerJob, WorkerOutcome } from '../executor.js';
 import { interpreterFor } from '../interpreters.js';
-import { redact } from '../output.js';
+import { redact, type LineRedactor } from '../output.js';
 import { NO_ORGANIZATION, processExecutor, resourcesOf, startErrorMessage } from '../process-executor.js';
 import { sessionHost } from './host.js';
 import { canRun } from './lifecycle.js';
@@ -22,7 +22,13 @@ export function sessionExecutors(): ExecutorFactory {
   return (lane) => new SessionLane(lane, () => ++sessions);
 }
 
-type Connected = ConnectOutcome & { reused?: true; stoppedBy?: 'timeout' | 'cancel' };
+type Connected = ConnectOutcome & { reused?: true; stoppedBy?: 'timeout' | 'cancel'; failure?: string };
+
+/**
+ * The longest a connect may take, when the timeout is longer: the tokens were checked to outlive the timeout plus
+ * the margin before it, and the script gets its whole timeout after it, so a connect may use half of the margin.
+ */
+const CONNECT_CAP_MS = TOKEN_MARGIN_MS / 2;
 
 /** The session a lane holds, with what it was connected with. */
 interface Held {
@@ -34,6 +40,8 @@ interface Held {
   tokens: string | undefined;
   /** Every token it was ever given, for redaction. */
   secrets: Set<string>;
+  /** The current job's redaction (its tokens and any other secrets the run keeps from the log). */
+  redactor: { job: LineRedactor };
 }
 
 class SessionLane implements WorkerExecutor {
@@ -86,13 +94,12 @@ class SessionLane implements WorkerExecutor {
       stoppedBy ??= reason;
       this.held?.session.stop(reason);
     };
-    // At most half the token margin: the tokens were checked to outlive the timeout plus the margin before the
-    // connect, and the script gets its whole timeout after it, so a connect may use up to half of the margin.
+    const capped = job.timeoutMs > CONNECT_CAP_MS;
     const timer = setTimeout(
       () => {
         stop('timeout');
       },
-      Math.min(job.timeoutMs, TOKEN_MARGIN_MS / 2),
+      Math.min(job.timeoutMs, CONNECT_CAP_MS),
     );
     const onAbort = (): void => {
       stop('cancel');
@@ -101,6 +108,12 @@ class SessionLane implements WorkerExecutor {
     else job.signal.addEventListener('abort', onAbort, { once: true });
     try {
       const connect = await this.connected(job, () => stoppedBy);
+      if (stoppedBy === 'timeout' && capped)
+        return {
+          ...connect,
+          ok: false,
+          failure: `connecting the PowerShell session took more than ${CONNECT_CAP_MS / 1000} s; it was stopped`,
+        };
       return stoppedBy ? { ...connect, ok: false, stoppedBy } : connect;
     } finally {
       clearTimeout(timer);
@@ -117,6 +130,7 @@ class SessionLane implements WorkerExecutor {
     // Stopped while the host file was written: the session started after the stop, so end it now.
     if (stopped() !== undefined) held.session.stop('cancel');
     for (const { token } of Object.values(job.tokens.tokens)) held.secrets.add(token);
+    held.redactor.job = job.redact;
     if (held.tokens === wanted) return { ok: true, ms: 0, reused: true };
     const outcome = await held.session.connect(Object.fromEntries(tokenVariables(job.tokens)));
     held.tokens = outcome.ok ? wanted : undefined;
@@ -141,6 +155,7 @@ class SessionLane implements WorkerExecutor {
     );
     const marker = `${WORKER_ID}=${runOf(job.marker)}/session-${number}`;
     const secrets = new Set<string>();
+    const redactor = { job: job.redact };
     const session = new PowerShellSession({
       command: plan?.command ?? 'pwsh',
       args: plan?.args ?? [],
@@ -152,10 +167,12 @@ class SessionLane implements WorkerExecutor {
       maxOutputBytes: job.maxOutputBytes,
       // The cgroup made for the job that opened the session: the session and all its scripts start processes in it.
       cgroup: job.cgroup,
-      redact: (line, cutAtFront) => redact(line, [...secrets], cutAtFront),
+      // Every token the session was given (an old one may still be echoed), then what the current job redacts.
+      redact: (line, cutAtFront) => redactor.job(redact(line, [...secrets], cutAtFront), cutAtFront),
     });
-    this.held = { session, number, hostFile, tokens: undefined, secrets };
-    return this.held;
+    const held: Held = { session, number, hostFile, tokens: undefined, secrets, redactor };
+    this.held = held;
+    return held;
   }
 
   /** A session that could not connect (or start) takes its first script down with it, as a wrapper would. */
@@ -168,6 +185,7 @@ class SessionLane implements WorkerExecutor {
     const number = held?.number ?? 0;
     await this.drop();
     const session = { number, connectMs };
+    if (connect.failure) return { ...base(lines), exitCode: null, failure: connect.failure, session };
     if (connect.stoppedBy) return { ...base(lines), exitCode: null, stoppedBy: connect.stoppedBy, session };
     if (connect.spawnError)
       return {
