@@ -7,6 +7,7 @@ import type { Emulator } from '../emulator/index.ts';
 import { DEFAULTS } from '../emulator/index.ts';
 import { useEmulator } from './emulator-fixture.ts';
 import { leaks, ROOT, runAction, type ActionRun, type RunOptions } from './runner.ts';
+import { emulatorInputs } from '../support/front-ends.ts';
 import { alive, maxOverlap, standinEvents, standinIntervals, workspace } from '../support/workers.ts';
 
 const current = useEmulator();
@@ -29,12 +30,7 @@ function runIn(
     cwd: ws.dir,
     timeoutMs: 60_000,
     ...options,
-    inputs: {
-      'tenant-id': emulator.domain,
-      'client-id': emulator.clientId,
-      'authority-host': emulator.authorityHost,
-      ...inputs,
-    },
+    inputs: { ...emulatorInputs(emulator), ...inputs },
     env: {
       ...emulator.env,
       PATH: `${join(ROOT, 'test/bin')}:${process.env['PATH'] ?? ''}`,
