@@ -4,7 +4,7 @@ import { ExoLoginSession, type ExoTokens } from '../core/session.js';
 import { resolveSettings } from '../core/settings.js';
 import { createSource } from '../core/sources.js';
 import { tokenVariables } from '../core/variables.js';
-import { inertJson, logText } from '../core/workflow-commands.js';
+import { formatCommand, inertJson, logText } from '../core/workflow-commands.js';
 import { CLI_SETTING_NAMES, EXIT, parseCli, type CliArgs } from './args.js';
 import { helpText } from './help.js';
 import { messenger, type CliIo } from './io.js';
@@ -102,8 +102,7 @@ function debugStack(error: unknown, io: CliIo): void {
   const stack = errorStack(error);
   if (io.env['GITHUB_ACTIONS'] === 'true') {
     // The toolkit's escaping for a command's message: the whole stack is one command.
-    const data = stack.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-    io.stderr.write(`::debug::${data}\n`);
+    io.stderr.write(`${formatCommand('debug', {}, stack)}\n`);
     return;
   }
   for (const line of stack.split('\n')) io.stderr.write(`exo-login: debug: ${line}\n`);
