@@ -1,17 +1,16 @@
+/** Shared by the worker suites (test/workers, test/integration): workspaces, the stand-in's events, liveness. */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { ExoTokens } from '../../src/core/token.js';
+import type { ExoTokens } from '../../src/core/tokens.js';
 import type { Logger } from '../../src/workers/index.js';
-import { signedJwt, testSigningKey } from '../support/jwt.js';
+import { signedJwt, testSigningKey } from './jwt.js';
 
 export const BIN = resolve(import.meta.dirname, '../bin');
 
 let counter = 0;
-
-/** Shared by the worker suites (test/workers, test/integration): workspaces, the stand-in's events, liveness. */
 
 /** A real RS256 JWT the stand-in can verify against `publicKeyFile()`. */
 export function jwt(expiresOn: Date, claims: Record<string, unknown> = {}): string {
