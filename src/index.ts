@@ -8,14 +8,20 @@
 export {
   getExchangeOnlineTokens,
   ExoLoginSession,
-  resolveSettings,
   claimsOf,
   type ExoLoginOptions,
+  type SessionDeps,
   type ExoTokens,
   type AccessToken,
   type TokenClaims,
+} from './core/session.js';
+export {
+  resolveSettings,
   type ResolvedSettings,
-} from './core/token.js';
+  type SettingsInput,
+  type SettingSource,
+} from './core/settings.js';
+export type { HttpRequest, HttpResponse, HttpSend, Endpoint } from './core/http.js';
 export {
   gitHubActionsSource,
   tokenFileSource,
@@ -24,7 +30,7 @@ export {
   hasGitHubOidc,
   type FederatedTokenSource,
 } from './core/assertion.js';
-export { detectSource } from './cli/source.js';
+export { detectSource } from './core/sources.js';
 export {
   CLOUDS,
   ENVIRONMENT_NAMES,
@@ -33,7 +39,7 @@ export {
   type EnvironmentName,
   type ResourceKind,
 } from './core/clouds.js';
-export { ExoLoginError, InputError } from './core/errors.js';
+export { ExoLoginError, InputError, type ErrorCode } from './core/errors.js';
 export { EnvVar, tokenVariables } from './core/variables.js';
 export { TROUBLES, type Trouble } from './core/troubleshooting.js';
 export type { RetryPolicy } from './core/retry.js';

@@ -1,7 +1,7 @@
-import { resolveSettings, type ResolvedSettings } from '../core/token.js';
+import { resolveSettings, type ResolvedSettings } from '../core/settings.js';
 import { parseBoolean } from '../core/validate.js';
 import { InputError } from '../core/errors.js';
-import { Input } from './names.js';
+import { ACTION_SETTING_NAMES, Input, named } from './names.js';
 import {
   defaultText,
   WORKER_SETTINGS,
@@ -46,20 +46,12 @@ export function parseInputs(get: GetInput): ActionInputs {
       audience: get(Input.Audience),
       authorityHost: get(Input.AuthorityHost),
     },
-    {
-      tenantId: Input.TenantId,
-      clientId: Input.ClientId,
-      environment: Input.Environment,
-      organization: Input.Organization,
-      resources: Input.Resources,
-      audience: Input.Audience,
-      authorityHost: Input.AuthorityHost,
-    },
+    ACTION_SETTING_NAMES,
   );
   const workers = parseWorkerInputs(get);
   return {
     settings,
-    exportEnv: parseBoolean(get(Input.ExportEnv), Input.ExportEnv, false),
+    exportEnv: parseBoolean(get(Input.ExportEnv), named(Input.ExportEnv), false),
     workers,
     ignoredInputs: workers ? [] : setWorkerOnlyInputs(get),
   };
@@ -99,25 +91,28 @@ function parseWorkerInputs(get: GetInput): WorkerInputs | undefined {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
   const run = get(Input.Run).trim() === '' ? undefined : get(Input.Run);
-  const maxParallel = parseMaxParallel(get(Input.MaxParallel), Input.MaxParallel);
-  const timeoutMinutes = parseMinutes(get(Input.TimeoutMinutes), Input.TimeoutMinutes);
-  const failFast = parseBoolean(get(Input.FailFast), Input.FailFast, WORKER_SETTINGS.failFast.default);
+  const maxParallel = parseMaxParallel(get(Input.MaxParallel), named(Input.MaxParallel));
+  const timeoutMinutes = parseMinutes(get(Input.TimeoutMinutes), named(Input.TimeoutMinutes));
+  const failFast = parseBoolean(get(Input.FailFast), named(Input.FailFast), WORKER_SETTINGS.failFast.default);
   const reuseSessions = parseBoolean(
     get(Input.ReuseSessions),
-    Input.ReuseSessions,
+    named(Input.ReuseSessions),
     WORKER_SETTINGS.reuseSessions.default,
   );
-  const shard = parseShard(get(Input.Shard), Input.Shard);
+  const shard = parseShard(get(Input.Shard), named(Input.Shard));
   const workingDirectory = get(Input.WorkingDirectory).trim() || undefined;
-  const moduleVersion = parseModuleVersion(get(Input.ModuleVersion), Input.ModuleVersion);
+  const moduleVersion = parseModuleVersion(get(Input.ModuleVersion), named(Input.ModuleVersion));
   if (scripts.length === 0 && run === undefined) {
     if (shard)
-      throw new InputError(Input.Shard, `is set but there is nothing to shard: add '${Input.Scripts}'.`);
+      throw new InputError(
+        named(Input.Shard),
+        `is set but there is nothing to shard: add '${Input.Scripts}'.`,
+      );
     return undefined;
   }
   if (shard && scripts.length === 0)
     throw new InputError(
-      Input.Shard,
+      named(Input.Shard),
       `applies to '${Input.Scripts}'; an inline '${Input.Run}' script cannot be sharded.`,
     );
   return {

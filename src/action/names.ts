@@ -1,3 +1,6 @@
+import { input, type SettingName } from '../core/names.js';
+import type { SettingNames } from '../core/settings.js';
+
 /** Input and output names exactly as action.yml spells them (a test keeps the two in step). */
 export enum Input {
   TenantId = 'tenant-id',
@@ -30,3 +33,17 @@ export enum Output {
   Results = 'results',
   Matrix = 'matrix',
 }
+
+/** An input as a setting name for messages ("Input 'tenant-id'"). */
+export const named = (name: Input): SettingName => input(name);
+
+/** The shared settings by the names the action's users write in `with:`. */
+export const ACTION_SETTING_NAMES: SettingNames = {
+  tenantId: named(Input.TenantId),
+  clientId: named(Input.ClientId),
+  environment: named(Input.Environment),
+  organization: named(Input.Organization),
+  resources: named(Input.Resources),
+  audience: named(Input.Audience),
+  authorityHost: named(Input.AuthorityHost),
+};

@@ -1,4 +1,4 @@
-import type { ExoTokens } from '../core/token.js';
+import type { ExoTokens } from '../core/tokens.js';
 import { escapeHtml, logText } from '../core/workflow-commands.js';
 import type { WorkerRow } from '../workers/index.js';
 

@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
 import { gitHubActionsSource } from '../core/assertion.js';
-import { errorMessage, ExoLoginError } from '../core/errors.js';
+import { errorMessage, errorStack, ExoLoginError } from '../core/errors.js';
 import { closeIdleConnections } from '../core/http.js';
-import { ExoLoginSession, type ExoTokens } from '../core/token.js';
+import { ExoLoginSession, type ExoTokens } from '../core/session.js';
 import type { WorkerRow } from '../workers/index.js';
 import { ignoredInputsWarning, parseInputs, type ActionInputs } from './inputs.js';
 import { Input } from './names.js';
@@ -30,14 +30,8 @@ export async function run(): Promise<void> {
       phase: await import('./workers.js'),
     };
     const plan = workers && (await workers.phase.planWorkerPhase(workers.inputs, inputs.settings));
-    const session = new ExoLoginSession({
-      tenantId: inputs.settings.tenantId,
-      clientId: inputs.settings.clientId,
-      environment: inputs.settings.environment,
-      resources: inputs.settings.resources.map((r) => `${r.kind}=${r.resource}`),
-      ...(inputs.settings.organization && { organization: inputs.settings.organization }),
-      audience: inputs.settings.audience,
-      authorityHost: inputs.settings.authorityHost,
+    // The settings as resolved, with their names and sources: the session re-parses nothing.
+    const session = ExoLoginSession.fromSettings(inputs.settings, {
       assertion: gitHubActionsSource(process.env, { onRetry: (message) => core.info(logText(message)) }),
       onSecret: (secret) => core.setSecret(secret),
       // Retry notes carry server answers and network errors: outside text.
@@ -56,6 +50,8 @@ export async function run(): Promise<void> {
       workers && plan ? await workers.phase.runWorkerPhase(workers.inputs, plan, session) : undefined;
     await writeSummary(inputs, tokens, rows);
   } catch (error) {
+    // The stack only through the debug channel (shown with RUNNER_DEBUG=1 / "Enable debug logging").
+    if (core.isDebug()) core.debug(errorStack(error));
     // Known failures are one paragraph for the user; anything else is a bug worth its message.
     // Messages quote server answers and presented claims (a subject with a branch name): one inert line.
     core.setFailed(

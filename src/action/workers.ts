@@ -2,7 +2,8 @@ import * as core from '@actions/core';
 import { EOL } from 'node:os';
 import { resolve } from 'node:path';
 import { logText } from '../core/workflow-commands.js';
-import type { ExoLoginSession, ResolvedSettings } from '../core/token.js';
+import type { ExoLoginSession } from '../core/session.js';
+import type { ResolvedSettings } from '../core/settings.js';
 import {
   planWorkerPhase as planPhase,
   runWorkerPhase as runPhase,
@@ -11,7 +12,7 @@ import {
 import { runnerGroup } from '../front/runner-group.js';
 import { shardPlan, type Logger, type WorkerPlan, type WorkerRow } from '../workers/index.js';
 import type { WorkerInputs } from './inputs.js';
-import { Input, Output } from './names.js';
+import { Input, named, Output } from './names.js';
 
 /** Every message may hold outside text (a file name): each is made one inert line (see logText). */
 const actionsLogger: Logger = {
@@ -39,10 +40,10 @@ export function planWorkerPhase(
   settings: Pick<ResolvedSettings, 'organization' | 'resources'>,
 ): Promise<WorkerPlan> {
   return planPhase(phaseSettings(inputs), settings, {
-    scripts: Input.Scripts,
-    workingDirectory: Input.WorkingDirectory,
-    organization: Input.Organization,
-    resources: Input.Resources,
+    scripts: named(Input.Scripts),
+    workingDirectory: named(Input.WorkingDirectory),
+    organization: named(Input.Organization),
+    resources: named(Input.Resources),
   });
 }
 

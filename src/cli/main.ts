@@ -1,115 +1,111 @@
-import { ExoLoginError, errorMessage } from '../core/errors.js';
+import { ExoLoginError, errorMessage, errorStack, type ErrorCode } from '../core/errors.js';
 import { closeIdleConnections } from '../core/http.js';
-import { ExoLoginSession, resolveSettings, type ExoTokens } from '../core/token.js';
+import { ExoLoginSession, type ExoTokens } from '../core/session.js';
+import { resolveSettings } from '../core/settings.js';
+import { createSource } from '../core/sources.js';
 import { tokenVariables } from '../core/variables.js';
-import { inertJson, logText } from '../core/workflow-commands.js';
-import { CLI_FIELD_NAMES, EXIT, parseCli, type CliArgs } from './args.js';
-import { HELP } from './help.js';
-import { createSource } from './source.js';
+import { formatCommand, inertJson, logText } from '../core/workflow-commands.js';
+import { CLI_SETTING_NAMES, EXIT, parseCli, type CliArgs } from './args.js';
+import { helpText } from './help.js';
+import { messenger, type CliIo } from './io.js';
 
-export interface CliIo {
-  stdout: { write(text: string): unknown; isTTY?: boolean };
-  stderr: { write(text: string): unknown };
-  env: NodeJS.ProcessEnv;
-  /** Read only for --version. */
-  version: () => string;
-}
+export type { CliIo } from './io.js';
 
 /** Failures found before anything reaches Entra: the settings or the federated token's source are wrong. */
-const SETUP_ERRORS = new Set(['input', 'oidc-permission', 'token-env', 'token-file', 'assertion-format']);
+const SETUP_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'input',
+  'oidc-permission',
+  'oidc-url',
+  'token-env',
+  'token-file',
+  'assertion-format',
+]);
 
 /** The CLI: returns the exit code instead of exiting, so it can be embedded and tested in-process. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  // Messages carry outside text (server answers, file names), and the runner reads stderr in a workflow step.
-  const err = (line: string): void => {
-    io.stderr.write(`${logText(line)}\n`);
-  };
+  const { say } = messenger(io);
+  // Known before parsing, so that a failure to parse can show its stack too.
+  let debug = argv.includes('--debug') || io.env['RUNNER_DEBUG'] === '1';
   try {
     const args = parseCli(argv, io.env);
+    debug ||= args.debug;
     if (args.version) {
       io.stdout.write(`${io.version()}\n`);
       return EXIT.ok;
     }
     if (args.command === 'help' || args.helpFor !== undefined) {
-      io.stdout.write(`${HELP[args.helpFor ?? 'help']}\n`);
+      io.stdout.write(`${helpText(args.helpFor)}\n`);
       return EXIT.ok;
     }
-    // Refuse before any request: a token on a terminal ends up in scrollback and screen recordings.
-    if (args.command === 'token' && io.stdout.isTTY && !args.force) {
-      err(
-        'exo-login token: refusing to print a token to a terminal. Pipe it (exo-login token | …) or pass --force.',
-      );
-      return EXIT.refused;
-    }
-    if (
-      args.command === 'token' &&
-      args.format === 'raw' &&
-      args.resources.split(',').filter(Boolean).length > 1
-    ) {
-      err(
-        'exo-login token: --format raw prints one token; with several --resource use --format json or env.',
-      );
-      return EXIT.usage;
-    }
-    // Worker flags, scripts and directory are checked before anything is sent, like every other setting.
-    const runCommand = args.command === 'run' ? await import('./run-command.js') : undefined;
-    const run = runCommand?.runSettings(args);
-    const secrets: string[] = [];
-    const session = createSession(args, io, err, secrets);
-    const plan = run && (await runCommand?.planRun(run, session.settings));
-    const tokens = await session.mint();
-    for (const warning of tokens.warnings) err(`warning: ${warning}`);
-    if (args.command === 'token') {
-      io.stdout.write(formatTokens(tokens, args));
-      return EXIT.ok;
-    }
-    if (args.command === 'whoami') {
-      io.stdout.write(formatWhoami(tokens, session, args));
-      return EXIT.ok;
-    }
-    if (!run || !plan || !runCommand) return EXIT.usage;
-    return await runCommand.runScriptsCommand(run, plan, session, io, secrets);
+    return await runCommand(args, io);
   } catch (error) {
+    if (debug) debugStack(error, io);
     if (error instanceof ExoLoginError) {
-      err(`exo-login: ${error.message}`);
+      say(error.message);
       return SETUP_ERRORS.has(error.code) ? EXIT.usage : EXIT.failure;
     }
-    err(`exo-login failed unexpectedly: ${errorMessage(error)}`);
+    say(`failed unexpectedly: ${errorMessage(error)}${debug ? '' : ' (--debug shows where)'}`);
     return EXIT.failure;
   } finally {
     closeIdleConnections();
   }
 }
 
-/** `secrets` collects every token and federated token the session handles, for redaction. */
-function createSession(
-  args: CliArgs,
-  io: CliIo,
-  err: (line: string) => void,
-  secrets: string[],
-): ExoLoginSession {
-  // Validate with the CLI's own flag names first, so errors name --tenant-id rather than tenantId.
-  const raw = {
-    tenantId: args.tenantId,
-    clientId: args.clientId,
-    environment: args.environment,
-    organization: args.organization,
-    resources: args.resources,
-    audience: args.audience,
-    authorityHost: args.authorityHost,
-  };
-  resolveSettings(raw, CLI_FIELD_NAMES);
+async function runCommand(args: CliArgs, io: CliIo): Promise<number> {
+  const { say, warn } = messenger(io);
+  // Refuse before any request: a token on a terminal ends up in scrollback and screen recordings.
+  if (args.command === 'token' && io.stdout.isTTY && !args.force) {
+    say('refusing to print a token to a terminal. Pipe it (exo-login token | …) or pass --force.');
+    return EXIT.refused;
+  }
+  // Worker flags, scripts and directory are checked before anything is sent, like every other setting.
+  const runModule = args.command === 'run' ? await import('./run-command.js') : undefined;
+  const run = runModule?.runSettings(args);
+  const settings = resolveSettings(args.settings, CLI_SETTING_NAMES, args.fromVariable);
+  if (args.command === 'token' && args.format === 'raw' && settings.resources.length > 1) {
+    say('--format raw prints one token; with several --resource use --format json or env.');
+    return EXIT.usage;
+  }
   // In GitHub Actions, mask on stderr (the runner reads workflow commands there too) so stdout stays pipeable.
   const inActions = io.env['GITHUB_ACTIONS'] === 'true';
-  return new ExoLoginSession({
-    ...raw,
-    assertion: createSource(args.source, io.env, { onRetry: (m) => err(m) }),
+  // Every token and federated token the session handles, redacted from worker output.
+  const secrets: string[] = [];
+  const session = ExoLoginSession.fromSettings(settings, {
+    assertion: createSource(args.source, io.env, { onRetry: say }),
     onSecret: (secret) => {
       secrets.push(secret);
       if (inActions) io.stderr.write(`::add-mask::${secret}\n`);
     },
-    onRetry: (message) => err(message),
+    onRetry: say,
   });
+  const plan = run && (await runModule?.planRun(run, session.settings));
+  const tokens = await session.mint();
+  for (const warning of tokens.warnings) warn(warning);
+  switch (args.command) {
+    case 'token':
+      io.stdout.write(formatTokens(tokens, args));
+      return EXIT.ok;
+    case 'whoami':
+      io.stdout.write(formatWhoami(tokens, session, args));
+      return EXIT.ok;
+    default:
+      if (!run || !plan || !runModule) return EXIT.usage;
+      return await runModule.runScriptsCommand(run, plan, session, io, secrets);
+  }
+}
+
+/**
+ * The failure's stack and its causes', through the debug channel: in GitHub Actions a ::debug:: command (shown
+ * with debug logging), elsewhere a line each, prefixed.
+ */
+function debugStack(error: unknown, io: CliIo): void {
+  const stack = errorStack(error);
+  if (io.env['GITHUB_ACTIONS'] === 'true') {
+    // The toolkit's escaping for a command's message: the whole stack is one command.
+    io.stderr.write(`${formatCommand('debug', {}, stack)}\n`);
+    return;
+  }
+  for (const line of stack.split('\n')) io.stderr.write(`exo-login: debug: ${line}\n`);
 }
 
 export function formatTokens(tokens: ExoTokens, args: CliArgs): string {

@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import { ExoLoginError } from '../core/errors.js';
-import type { ExoLoginSession, ResolvedSettings } from '../core/token.js';
+import { argument } from '../core/names.js';
+import type { ExoLoginSession } from '../core/session.js';
+import type { ResolvedSettings } from '../core/settings.js';
+import { DEFAULT_TOKEN_ENV } from '../core/sources.js';
 import { logText } from '../core/workflow-commands.js';
 import { isolatedOutput } from '../front/runner-group.js';
 import { planWorkerPhase, runWorkerPhase, type WorkerPhaseSettings } from '../front/worker-phase.js';
@@ -11,10 +14,10 @@ import {
   parseShard,
   type Logger,
   type WorkerPlan,
+  type WorkerRow,
 } from '../workers/index.js';
-import { CLI_FIELD_NAMES, EXIT, type CliArgs } from './args.js';
-import { DEFAULT_TOKEN_ENV } from './source.js';
-import type { CliIo } from './main.js';
+import { CLI_SETTING_NAMES, EXIT, optionName, type CliArgs } from './args.js';
+import { cliMessage, type CliIo } from './io.js';
 
 export type RunSettings = WorkerPhaseSettings;
 
@@ -22,7 +25,7 @@ export type RunSettings = WorkerPhaseSettings;
 export function runSettings(args: CliArgs): RunSettings {
   if (args.scripts.length === 0) {
     throw new ExoLoginError(
-      'exo-login run needs at least one script or glob: exo-login run [options] SCRIPT...',
+      "'run' needs at least one script or glob: exo-login run [options] SCRIPT_OR_GLOB... See exo-login help run.",
       'input',
     );
   }
@@ -31,10 +34,10 @@ export function runSettings(args: CliArgs): RunSettings {
     patterns: args.scripts,
     inline: undefined,
     cwd,
-    maxParallel: parseMaxParallel(args.maxParallel, '--max-parallel'),
-    timeoutMinutes: parseMinutes(args.timeoutMinutes, '--timeout-minutes'),
-    shard: parseShard(args.shard, '--shard'),
-    moduleVersion: parseModuleVersion(args.moduleVersion, '--module-version'),
+    maxParallel: parseMaxParallel(args.maxParallel, optionName('max-parallel')),
+    timeoutMinutes: parseMinutes(args.timeoutMinutes, optionName('timeout-minutes')),
+    shard: parseShard(args.shard, optionName('shard')),
+    moduleVersion: parseModuleVersion(args.moduleVersion, optionName('module-version')),
     failFast: args.failFast,
     reuseSessions: args.reuseSessions,
     // A federated token in the environment would let a worker mint tokens for anything the app may reach.
@@ -50,10 +53,10 @@ export function planRun(
   resolved: Pick<ResolvedSettings, 'organization' | 'resources'>,
 ): Promise<WorkerPlan> {
   return planWorkerPhase(settings, resolved, {
-    scripts: 'SCRIPT',
-    workingDirectory: '--working-directory',
-    organization: CLI_FIELD_NAMES.organization,
-    resources: CLI_FIELD_NAMES.resources,
+    scripts: argument('SCRIPT'),
+    workingDirectory: optionName('working-directory'),
+    organization: CLI_SETTING_NAMES.organization,
+    resources: CLI_SETTING_NAMES.resources,
   });
 }
 
@@ -71,15 +74,20 @@ export async function runScriptsCommand(
   const err = (line: string): void => {
     io.stderr.write(`${line}\n`);
   };
-  const logger = cliLogger(out, err, io.env['GITHUB_ACTIONS'] === 'true');
+  // Errors already printed, so the summary below does not print them a second time.
+  const reported = new Set<string>();
+  const logger = cliLogger(out, err, io.env['GITHUB_ACTIONS'] === 'true', reported);
   const run = await runWorkerPhase(settings, plan, session, {
     env: io.env,
     logger,
     secrets: () => federatedTokens,
   });
   for (const row of run.rows) {
+    const error = row.error && !reported.has(`${row.name}: ${row.error}`) ? `: ${row.error}` : '';
     err(
-      `${row.result.padEnd(9)} ${logText(row.name)}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${row.session ? ` [session ${row.session}${row.connectMs ? `, connected in ${(row.connectMs / 1000).toFixed(1)} s` : ''}]` : ''}${row.error ? `: ${logText(row.error)}` : ''}`,
+      logText(
+        `${row.result.padEnd(9)} ${row.name}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${sessionNote(row)}${error}`,
+      ),
     );
   }
   return run.ok ? EXIT.ok : EXIT.failure;
@@ -90,11 +98,19 @@ export async function runScriptsCommand(
  * Inside GitHub Actions the runner reads both streams for workflow commands: a worker's output is then kept
  * from issuing any (see isolatedOutput), masks and annotations on the same stream as the group they belong to.
  */
-function cliLogger(out: (line: string) => void, err: (line: string) => void, inActions: boolean): Logger {
+function cliLogger(
+  out: (line: string) => void,
+  err: (line: string) => void,
+  inActions: boolean,
+  reported: Set<string>,
+): Logger {
   return {
     info: (m) => err(logText(m)),
-    warning: (m) => err(`warning: ${logText(m)}`),
-    error: (m, at) => err(`error: ${at ? `${logText(at.file)}:${at.startLine}: ` : ''}${logText(m)}`),
+    warning: (m) => err(logText(cliMessage(`warning: ${m}`))),
+    error: (m, at) => {
+      reported.add(m);
+      err(logText(cliMessage(`error: ${at ? `${at.file}:${at.startLine}: ` : ''}${m}`)));
+    },
     group: (title, lines, worker) => {
       if (!inActions) {
         out(`── ${logText(title)}`);
@@ -105,4 +121,10 @@ function cliLogger(out: (line: string) => void, err: (line: string) => void, inA
       for (const line of [...masks, `── ${logText(title)}`, ...body, ...issues]) out(line);
     },
   };
+}
+
+/** ` [session 2, connected in 3.1 s]`, ` [session 2]`, or nothing for a worker that ran in no session. */
+function sessionNote(row: WorkerRow): string {
+  if (!row.session) return '';
+  return ` [session ${row.session}${row.connectMs ? `, connected in ${(row.connectMs / 1000).toFixed(1)} s` : ''}]`;
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ExoLoginError, HttpStatusError, errorMessage } from './errors.js';
-import { httpsSend, redactUrl, type HttpSend } from './http.js';
+import { ENDPOINTS, httpsSend, redactUrl, type HttpSend } from './http.js';
 import { expiryOf, decodeJwtClaims } from './jwt.js';
 import {
   isTransientStatus,
@@ -12,7 +12,8 @@ import {
   type Verdict,
 } from './retry.js';
 import { TransportError } from './errors.js';
-import { TROUBLES, fixFor, fixForTransport } from './troubleshooting.js';
+import { TROUBLES, explainTransport, fixFor } from './troubleshooting.js';
+import { oneLine, quoted } from './names.js';
 
 /**
  * Where the federated token (the client assertion) comes from. GitHub Actions mints one per audience;
@@ -49,16 +50,18 @@ export function gitHubActionsSource(env: NodeJS.ProcessEnv, deps: SourceDeps = {
       'oidc-permission',
     );
   }
+  const base = oidcRequestUrl(requestUrl);
   const send = deps.send ?? httpsSend;
   const now = (): number => (deps.clock ?? { now: Date.now }).now();
   return {
     description: 'GitHub Actions OIDC',
     async getToken(audience) {
-      const url = new URL(requestUrl);
+      const url = new URL(base);
       url.searchParams.set('audience', audience);
       const response = await withRetry(
         async (_attempt, { deadline }) => {
           const res = await send({
+            endpoint: ENDPOINTS.oidc,
             method: 'GET',
             url: url.toString(),
             headers: {
@@ -78,7 +81,7 @@ export function gitHubActionsSource(env: NodeJS.ProcessEnv, deps: SourceDeps = {
           ...(deps.clock && { clock: deps.clock }),
           onRetry: ({ attempt, delayMs, error }) =>
             deps.onRetry?.(
-              `GitHub OIDC request attempt ${attempt} failed (${errorMessage(error)}); retrying in ${delayMs} ms`,
+              `ID token request to GitHub's OIDC service: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${delayMs} ms`,
             ),
         },
       ).catch((error: unknown) => {
@@ -92,13 +95,33 @@ export function gitHubActionsSource(env: NodeJS.ProcessEnv, deps: SourceDeps = {
       }
       if (typeof value !== 'string' || value.split('.').length !== 3) {
         throw new ExoLoginError(
-          'GitHub OIDC token service answered without a JWT in `value`. Re-run the job.',
+          "GitHub's OIDC service answered without a JWT in `value`. Re-run the job.",
           'oidc-response',
         );
       }
       return value;
     },
   };
+}
+
+/**
+ * The runner's OIDC request URL, which carries a bearer token: only https:// is accepted. The runner always
+ * gives one (github.com and GHES alike); a plain-http or unreadable value means a workflow overrode it.
+ */
+export function oidcRequestUrl(value: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'https:' || url.username !== '' || url.password !== '') {
+    throw new ExoLoginError(
+      `${ACTIONS_ID_TOKEN_REQUEST_URL} is ${url === undefined ? quoted(value) : quoted(redactUrl(url))}, not an https:// URL: the request to GitHub's OIDC service carries a bearer token, so exo-login sends it over HTTPS only. The runner sets this variable; remove any \`env:\` entry that overrides it.`,
+      'oidc-url',
+    );
+  }
+  return url;
 }
 
 export function classifyHttpFailure(error: unknown, now: number): Verdict {
@@ -113,7 +136,7 @@ function explainOidcFailure(error: unknown): Error {
   if (error instanceof HttpStatusError) {
     if (isTransientStatus(error.status)) {
       return new ExoLoginError(
-        `GitHub OIDC token request failed with HTTP ${error.status}, retries included. ${fixFor('throttled')}`,
+        `GitHub's OIDC service answered HTTP ${error.status} to the ID token request, retries included. ${fixFor('throttled')}`,
         'oidc-request',
         { cause: error },
       );
@@ -126,11 +149,7 @@ function explainOidcFailure(error: unknown): Error {
     );
   }
   if (error instanceof TransportError) {
-    return new ExoLoginError(
-      `GitHub OIDC token request failed: ${error.message}. ${fixForTransport(error)}`,
-      'oidc-network',
-      { cause: error },
-    );
+    return new ExoLoginError(explainTransport(error), 'oidc-network', { cause: error });
   }
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -141,7 +160,7 @@ function gitHubMessage(body: string): string | undefined {
     const message = (JSON.parse(body) as { message?: unknown } | null)?.message;
     if (typeof message !== 'string' || message.trim() === '') return undefined;
     const line = message.trim().split(/\r?\n/)[0] ?? '';
-    return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+    return oneLine(line.length > 200 ? `${line.slice(0, 200)}…` : line);
   } catch {
     return undefined;
   }
@@ -157,11 +176,11 @@ export function tokenFileSource(path: string, variable = 'AZURE_FEDERATED_TOKEN_
         text = await readFile(path, 'utf8');
       } catch (error) {
         throw new ExoLoginError(
-          `Cannot read the federated token file '${path}' (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}). Check ${variable} and that the file is mounted and readable.`,
+          `Cannot read the federated token file ${quoted(path)} (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}). Check ${variable} and that the file is mounted and readable.`,
           'token-file',
         );
       }
-      return requireJwt(text.trim(), `the token file '${path}'`);
+      return requireJwt(text.trim(), `the token file ${quoted(path)}`);
     },
   };
 }
@@ -197,7 +216,7 @@ export function callbackSource(
 function requireJwt(value: string, where: string): string {
   if (value.split('.').length !== 3 || decodeJwtClaims(value) === undefined) {
     throw new ExoLoginError(
-      `${where} does not hold a JWT (expected three base64url parts).`,
+      `${where[0]?.toUpperCase() ?? ''}${where.slice(1)} does not hold a JWT (expected three base64url parts).`,
       'assertion-format',
     );
   }

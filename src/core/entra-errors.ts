@@ -1,4 +1,6 @@
 import { ExoLoginError } from './errors.js';
+import { oneLine, settingRef, type SettingName } from './names.js';
+import type { SettingSource } from './settings.js';
 import { audienceClaim, decodeJwtClaims, stringClaim } from './jwt.js';
 import { fixFor, TROUBLES, type TroubleKey } from './troubleshooting.js';
 
@@ -65,12 +67,14 @@ export interface EntraErrorContext {
   /** The federated token we presented; only its (non-secret) claims are read. */
   assertion: string | undefined;
   assertionSource: string;
+  /** Where the audience came from: advice differs when the user chose one other than the recommended value. */
+  audience?: { source: SettingSource; name: SettingName; recommended: string };
 }
 
 /** The description without Entra's trailing Trace/Correlation/Timestamp lines, which are printed apart. */
 function headline(body: EntraErrorBody): string {
   const text = (body.error_description ?? body.error).split(/\r?\n| Trace ID:/)[0] ?? body.error;
-  return text.trim();
+  return oneLine(text.trim());
 }
 
 /** One paragraph naming what went wrong, what GitHub presented, and the fix, with Entra's correlation id. */
@@ -83,17 +87,30 @@ export function explainEntraError(
   const parts = [
     `Entra ID refused the token request for ${ctx.resource} (HTTP ${status}, ${body.error}): ${headline(body)}`,
   ];
+  let command: string | undefined;
+  let fix = fixFor(key);
   if (key === 'federatedCredential') {
     const claims = ctx.assertion === undefined ? undefined : decodeJwtClaims(ctx.assertion);
     const issuer = stringClaim(claims, 'iss');
     const subject = stringClaim(claims, 'sub');
     const audience = audienceClaim(claims);
     parts.push(
-      `${ctx.assertionSource} presented issuer '${issuer ?? '?'}', subject '${subject ?? '?'}', audience '${audience ?? '?'}'. The app ${ctx.clientId} in tenant ${ctx.tenant} needs a federated credential with exactly these three values.`,
+      `${ctx.assertionSource} presented issuer '${issuer ?? '?'}', subject '${subject ?? '?'}', audience '${audience ?? '?'}'.`,
     );
-    if (issuer && subject && audience) {
+    const chosen = ctx.audience;
+    if (chosen && chosen.source !== 'default' && audience !== undefined && audience !== chosen.recommended) {
+      // The user's own audience is the likelier mistake: never advise a credential built on it.
+      parts.push(
+        `That audience was set with ${settingRef(chosen.name)}; federated credentials normally use ${chosen.recommended}. Leave ${settingRef(chosen.name, false)} unset, unless the app's credential was made for '${audience}'.`,
+      );
+      fix = `(See TROUBLESHOOTING.md#${TROUBLES.federatedCredential.id}.)`;
+    } else {
+      parts.push(
+        `The app ${ctx.clientId} in tenant ${ctx.tenant} needs a federated credential with exactly these three values.`,
+      );
       // Say which shell: PowerShell reads '\'' differently and can hand az the JSON without its double quotes.
-      parts.push(`To add it (bash): ${federatedCredentialCommand(ctx.clientId, issuer, subject, audience)}`);
+      if (issuer && subject && audience)
+        command = `To add it (bash): ${federatedCredentialCommand(ctx.clientId, issuer, subject, audience)}`;
     }
   } else if (key === 'applicationNotFound' || key === 'tenantNotFound' || key === 'resourceNotFound') {
     parts.push(
@@ -102,13 +119,15 @@ export function explainEntraError(
   } else if (key === 'invalidClient') {
     parts.push(TROUBLES.invalidClient.cause);
   }
-  parts.push(fixFor(key));
+  parts.push(fix);
   const ids = [
     body.correlation_id && `Correlation ID: ${body.correlation_id}`,
     body.trace_id && `Trace ID: ${body.trace_id}`,
     body.timestamp && `Timestamp: ${body.timestamp}`,
   ].filter(Boolean);
   if (ids.length > 0) parts.push(`${ids.join(', ')}.`);
+  // Last, so that no sentence runs on from the end of the command.
+  if (command !== undefined) parts.push(command);
   const code = entraCode(body);
   return new ExoLoginError(parts.join(' '), code === undefined ? 'entra' : `AADSTS${code}`);
 }

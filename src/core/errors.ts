@@ -1,3 +1,36 @@
+import { settingLabel, type SettingName } from './names.js';
+
+/**
+ * Every code an ExoLoginError can carry: stable for tests and callers, and matched by front ends (SETUP_ERRORS) and
+ * workers ('token-lifetime'). AADSTS codes are Entra's own.
+ */
+export type ErrorCode =
+  /** A setting is invalid; nothing was sent. */
+  | 'input'
+  /** No GitHub OIDC request variables (missing `id-token: write`). */
+  | 'oidc-permission'
+  /** GitHub's OIDC service refused or failed the request. */
+  | 'oidc-request'
+  /** GitHub's OIDC service could not be reached. */
+  | 'oidc-network'
+  /** ACTIONS_ID_TOKEN_REQUEST_URL is not an https:// URL. */
+  | 'oidc-url'
+  /** GitHub's OIDC service answered without a token. */
+  | 'oidc-response'
+  | 'token-file'
+  | 'token-env'
+  | 'assertion-format'
+  /** Entra refused with an OAuth error that names no AADSTS code. */
+  | 'entra'
+  | `AADSTS${number}`
+  | 'entra-network'
+  | 'entra-http'
+  /** Entra answered 2xx with something that is not a usable token answer. */
+  | 'entra-response'
+  | 'entra-client'
+  /** Entra's tokens expire before a worker's timeout. */
+  | 'token-lifetime';
+
 /**
  * Errors a user can act on. `message` is one paragraph that names what to change; front ends print it
  * as-is (no stack trace).
@@ -6,8 +39,7 @@ export class ExoLoginError extends Error {
   override readonly name: string = 'ExoLoginError';
   constructor(
     message: string,
-    /** Stable identifier for tests and callers, e.g. 'input', 'oidc-permission', 'entra'. */
-    readonly code: string,
+    readonly code: ErrorCode,
     options?: ErrorOptions,
   ) {
     super(message, options);
@@ -18,25 +50,26 @@ export class ExoLoginError extends Error {
 export class InputError extends ExoLoginError {
   override readonly name = 'InputError';
   constructor(
-    readonly input: string,
+    readonly setting: SettingName,
+    /** Continues the sentence started by the setting's label; values in it go through quoted(). */
     detail: string,
+    options?: { withFallback?: boolean },
   ) {
-    super(`${describeInput(input)} ${detail}`, 'input');
+    super(`${settingLabel(setting, options?.withFallback ?? true)} ${detail}`, 'input');
   }
-}
 
-/** "Input 'tenant-id'" for the action and library; "Option --tenant-id" and "Argument SCRIPT" for the CLI. */
-export function describeInput(input: string): string {
-  if (input.startsWith('-')) return `Option ${input}`;
-  if (/^[A-Z]+$/.test(input)) return `Argument ${input}`;
-  return `Input '${input}'`;
+  /** The setting's name as the user writes it. */
+  get input(): string {
+    return this.setting.name;
+  }
 }
 
 /**
  * Why a transport failure will fail the same way on a retry: a certificate Node does not trust, a peer or URL that
  * does not speak HTTPS, a proxy refusing the tunnel.
  */
-export type PermanentTransportFailure = 'certificate' | 'not-https' | 'proxy-refused';
+export type PermanentTransportFailure =
+  'certificate' | 'wrong-host' | 'not-https' | 'proxy-refused' | 'too-large';
 
 /**
  * What a transport failure says about its cause, for the message once retries have run out: the permanent
@@ -46,6 +79,28 @@ export type TransportDiagnosis = PermanentTransportFailure | 'no-such-host' | 't
 
 /** errno of httpsSend's refusal of a non-https: URL (Node has no code for it). */
 export const NOT_HTTPS = 'ERR_NOT_HTTPS';
+/** errno of httpsSend's refusal of an answer longer than the request's cap. */
+export const BODY_TOO_LARGE = 'ERR_BODY_TOO_LARGE';
+
+/** Who a request goes to, so that every failure names it and its advice fits it. */
+export interface Endpoint {
+  /** "GitHub's OIDC service", "Entra ID", "the Exchange admin API". */
+  readonly name: string;
+  /** What decides its URL, named in advice: the setting or variable to check. */
+  readonly configuredBy: string;
+}
+
+/** The endpoints exo-login talks to; a new client adds its own. */
+export const ENDPOINTS = {
+  oidc: {
+    name: "GitHub's OIDC service",
+    configuredBy: 'ACTIONS_ID_TOKEN_REQUEST_URL, which the runner sets',
+  },
+  entra: { name: 'Entra ID', configuredBy: 'the authority-host setting' },
+} as const satisfies Record<string, Endpoint>;
+
+/** For a TransportError raised without an endpoint (a caller's own transport). */
+const UNNAMED_ENDPOINT: Endpoint = { name: 'the server', configuredBy: 'the URL' };
 
 // OpenSSL's reading of a plain-HTTP (or other non-TLS) answer as a TLS record: "wrong version number", or with
 // OpenSSL 3.2+ (Node 24) "packet length too long" for an answer starting "HTTP/1.1".
@@ -81,6 +136,7 @@ export class TransportError extends Error {
     readonly proxyStatus?: number,
     /** The name DNS looked up, when that failed: the URL's host or, behind HTTPS_PROXY, the proxy's. */
     readonly lookupHost?: string,
+    readonly endpoint: Endpoint = UNNAMED_ENDPOINT,
   ) {
     super(message);
   }
@@ -98,7 +154,11 @@ export class TransportError extends Error {
     if (status !== undefined) {
       return status >= 500 || status === 408 || status === 429 ? undefined : 'proxy-refused';
     }
+    // The certificate is valid but names another host: the URL (or DNS) is wrong, not the trust store.
+    if (this.errno === 'ERR_TLS_CERT_ALTNAME_INVALID' || this.errno === 'HOSTNAME_MISMATCH')
+      return 'wrong-host';
     if (isCertificateCode(this.errno)) return 'certificate';
+    if (this.errno === BODY_TOO_LARGE) return 'too-large';
     // Retried all the same: on hosted runners a DNS blip can surface as ENOTFOUND, not only as EAI_AGAIN.
     if (this.errno === 'ENOTFOUND') return 'no-such-host';
     if (this.errno === NOT_HTTPS) return 'not-https';
@@ -139,4 +199,15 @@ export class HttpStatusError extends Error {
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A failure's stack and its causes' (at most five deep), for a debug log; never shown otherwise. */
+export function errorStack(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 5; depth++) {
+    parts.push(current instanceof Error ? (current.stack ?? current.message) : errorMessage(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join('\ncaused by: ');
 }

@@ -1,5 +1,8 @@
+import type { IncomingMessage } from 'node:http';
 import { request, Agent } from 'node:https';
-import { NOT_HTTPS, TransportError } from './errors.js';
+import { BODY_TOO_LARGE, NOT_HTTPS, TransportError, type Endpoint } from './errors.js';
+
+export { ENDPOINTS, type Endpoint } from './errors.js';
 
 export interface HttpResponse {
   status: number;
@@ -8,23 +11,36 @@ export interface HttpResponse {
   body: string;
 }
 
+/** Largest answer body read by default: a token answer is a few KiB, so 1 MiB is generous. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  /** Who is asked: named in every failure, and chooses the advice (see ENDPOINTS). */
+  endpoint: Endpoint;
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Readonly<Record<string, string>>;
   body?: string;
   timeoutMs: number;
+  /** The exchange fails (errno ERR_BODY_TOO_LARGE) once the answer's body passes this; default 1 MiB. */
+  maxResponseBytes?: number;
   /** Abandons the exchange (a TransportError with errno ABORT_ERR), e.g. once the caller has failed anyway. */
   signal?: AbortSignal;
 }
 
 export type HttpSend = (req: HttpRequest) => Promise<HttpResponse>;
 
-// Keep-alive lets a retry or a second resource reuse the TLS session instead of a new handshake.
-// proxyEnv: self-hosted runners behind a proxy get HTTPS_PROXY / NO_PROXY from the runner, and
-// @actions/http-client honours them, so we do too (Node's built-in tunnelling, Node >= 24.5; older Node
-// ignores the option and connects directly).
-const agent = new Agent({ keepAlive: true, maxSockets: 16, proxyEnv: process.env });
+/**
+ * A connection pool. Keep-alive lets a retry or a second resource reuse the TLS session instead of a new
+ * handshake. proxyEnv: self-hosted runners behind a proxy get HTTPS_PROXY / NO_PROXY from the runner, and
+ * @actions/http-client honours them, so we do too (Node's built-in tunnelling, Node >= 24.5; older Node
+ * ignores the option and connects directly).
+ */
+export function httpsAgent(proxyEnv: NodeJS.ProcessEnv = process.env): Agent {
+  return new Agent({ keepAlive: true, maxSockets: 16, proxyEnv });
+}
+
+const agent = httpsAgent();
 
 // Requests handed to httpsSend but not yet written to a connected socket (see requestsSent).
 let unsent = 0;
@@ -46,37 +62,107 @@ function sentOrFailed(): void {
 }
 
 /**
- * One HTTPS exchange on node:https (cheaper to load than fetch/undici). No retries here: see retry.ts.
- * The timeout covers the whole exchange, so a server that accepts and never answers cannot stall us.
+ * One HTTPS exchange on node:https (cheaper to load than fetch/undici) through `pool`. No retries here: see
+ * retry.ts. The timeout covers the whole exchange, so a server that accepts and never answers cannot stall us,
+ * and the body is counted as it arrives, so one that answers without end cannot exhaust memory.
  */
-export const httpsSend: HttpSend = (req) =>
+export function createHttpsSend(pool: Agent): HttpSend {
+  return (req) => send(pool, req);
+}
+
+/** The shared pool's transport, honouring HTTPS_PROXY / NO_PROXY from process.env. */
+export const httpsSend: HttpSend = createHttpsSend(agent);
+
+type NodeError = Error & { code?: string; statusCode?: number; hostname?: unknown };
+
+function codedError(message: string, code: string): NodeError {
+  const err: NodeError = new Error(message);
+  err.code = code;
+  return err;
+}
+
+/** Our refusal to send at all: a non-https: URL, or a signal that has already aborted. */
+function refusal(url: URL, req: HttpRequest): TransportError | undefined {
+  const at = redactUrl(url);
+  const failure = (message: string, errno: string): TransportError =>
+    new TransportError(message, at, errno, undefined, undefined, req.endpoint);
+  if (url.protocol !== 'https:') return failure(`refusing non-HTTPS URL ${at}`, NOT_HTTPS);
+  if (req.signal?.aborted) return failure(`request abandoned (${at})`, 'ABORT_ERR');
+  return undefined;
+}
+
+/** Node's error as a TransportError naming the endpoint, with the proxy's status or the name DNS looked up. */
+function transportError(err: NodeError, url: URL, endpoint: Endpoint): TransportError {
+  const proxyStatus = err.code === 'ERR_PROXY_TUNNEL' ? err.statusCode : undefined;
+  const lookupHost = err.code === 'ENOTFOUND' && typeof err.hostname === 'string' ? err.hostname : undefined;
+  return new TransportError(
+    `${redactCredentials(err.message)} (${redactUrl(url)})`,
+    redactUrl(url),
+    err.code ?? 'EUNKNOWN',
+    proxyStatus,
+    lookupHost,
+    endpoint,
+  );
+}
+
+/**
+ * Reads the body, counting bytes as they arrive: a declared length over `maxBody` fails before a byte is read,
+ * and a streamed one as soon as it passes it, so memory stays bounded whatever the server sends.
+ */
+function collectBody(
+  res: IncomingMessage,
+  maxBody: number,
+  fail: (err: NodeError) => void,
+  done: (response: HttpResponse) => void,
+): void {
+  const tooLarge = (): void => {
+    fail(codedError(`answer larger than ${maxBody} bytes, the most accepted from it`, BODY_TOO_LARGE));
+  };
+  if (Number(res.headers['content-length'] ?? 0) > maxBody) {
+    tooLarge();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let over = false;
+  res.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received <= maxBody) chunks.push(chunk);
+    else if (!over) {
+      over = true;
+      tooLarge();
+    }
+  });
+  res.on('error', fail);
+  res.on('end', () => {
+    if (over) return;
+    const flat: Record<string, string> = {};
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    done({ status: res.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks).toString('utf8') });
+  });
+}
+
+const send = (pool: Agent, req: HttpRequest): Promise<HttpResponse> =>
   new Promise<HttpResponse>((resolve, reject) => {
     const url = new URL(req.url);
-    if (url.protocol !== 'https:') {
-      reject(new TransportError(`refusing non-HTTPS URL ${redactUrl(url)}`, redactUrl(url), NOT_HTTPS));
+    const refused = refusal(url, req);
+    if (refused) {
+      reject(refused);
       return;
     }
-    if (req.signal?.aborted) {
-      reject(new TransportError(`request abandoned (${redactUrl(url)})`, redactUrl(url), 'ABORT_ERR'));
-      return;
-    }
+    const maxBody = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
-    const outgoing = request(url, { method: req.method, headers, agent }, (res) => {
+    let failed = false;
+    const outgoing = request(url, { method: req.method, headers, agent: pool }, (res) => {
       // A server may answer before it has read the whole request; then 'finish' may never come.
       uncount();
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', (err) => {
-        fail(err);
-      });
-      res.on('end', () => {
+      collectBody(res, maxBody, fail, (response) => {
+        if (failed) return;
         settle();
-        const flat: Record<string, string> = {};
-        for (const [name, value] of Object.entries(res.headers)) {
-          if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks).toString('utf8') });
+        resolve(response);
       });
     });
     // Counted only once request() has not thrown: every path below ends in exactly one uncount.
@@ -86,32 +172,19 @@ export const httpsSend: HttpSend = (req) =>
       if (counted) sentOrFailed();
       counted = false;
     };
-    const fail = (err: Error & { code?: string; statusCode?: number; hostname?: unknown }): void => {
+    const fail = (err: NodeError): void => {
+      if (failed) return;
+      failed = true;
       settle();
       uncount();
       outgoing.destroy();
-      const proxyStatus = err.code === 'ERR_PROXY_TUNNEL' ? err.statusCode : undefined;
-      const lookupHost =
-        err.code === 'ENOTFOUND' && typeof err.hostname === 'string' ? err.hostname : undefined;
-      reject(
-        new TransportError(
-          `${redactCredentials(err.message)} (${redactUrl(url)})`,
-          redactUrl(url),
-          err.code ?? 'EUNKNOWN',
-          proxyStatus,
-          lookupHost,
-        ),
-      );
+      reject(transportError(err, url, req.endpoint));
     };
     const timer = setTimeout(() => {
-      const err: Error & { code?: string } = new Error(`no response within ${req.timeoutMs} ms`);
-      err.code = 'ETIMEDOUT';
-      fail(err);
+      fail(codedError(`no response within ${req.timeoutMs} ms`, 'ETIMEDOUT'));
     }, req.timeoutMs);
     const abandon = (): void => {
-      const err: Error & { code?: string } = new Error('request abandoned');
-      err.code = 'ABORT_ERR';
-      fail(err);
+      fail(codedError('request abandoned', 'ABORT_ERR'));
     };
     req.signal?.addEventListener('abort', abandon, { once: true });
     // Neither the timer nor the listener may outlive the exchange: the timer would hold the process open.

@@ -90,14 +90,21 @@ export const TROUBLES = {
     title: 'Network failure (reset, timeout, DNS)',
     cause:
       'The request never got an HTTP answer. Resets, timeouts, DNS failures (ENOTFOUND, EAI_AGAIN) and failed TLS handshakes (EPROTO) are retried, since they can pass; the message names the cause of the last one. A URL or server that does not speak HTTPS fails at once, as retrying cannot fix it.',
-    fix: "Check that the runner reaches the Entra host and that `authority-host`, if set, is right. Behind a proxy, set HTTPS_PROXY (and NO_PROXY for hosts the runner reaches directly) in the job's `env:`; exo-login honours them on Node 24.5 or later, the action's runtime (the CLI and library on older Node connect directly).",
+    fix: "Check that the runner reaches the host the message names, and the setting that chose it (for Entra, `authority-host`; for GitHub's OIDC service, ACTIONS_ID_TOKEN_REQUEST_URL, which the runner sets and a workflow should not override). Behind a proxy, set HTTPS_PROXY (and NO_PROXY for hosts the runner reaches directly) in the job's `env:`; exo-login honours them on Node 24.5 or later, the action's runtime (the CLI and library on older Node connect directly).",
   },
   certificate: {
     id: 'certificate',
-    title: 'TLS certificate not trusted (self-signed, unknown CA, expired, wrong name)',
+    title: 'TLS certificate not trusted (self-signed, unknown CA, expired)',
     cause:
-      'Node refused the certificate the GitHub OIDC or Entra host presented (SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_GET_ISSUER_CERT_LOCALLY, UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, …). Usually a TLS-inspecting proxy or firewall re-signs traffic with a company CA that Node does not know. A retry gets the same certificate, so exo-login does not retry.',
-    fix: "Save that CA's certificate (PEM) on the runner and set NODE_EXTRA_CA_CERTS to its path in the job's (or step's) `env:`. Node reads it only at start-up, and a JavaScript action's node gets the environment of its step, so an `export` in an earlier `run:` step has no effect (writing it to $GITHUB_ENV does). Do not set NODE_TLS_REJECT_UNAUTHORIZED=0. For an expired certificate or a name mismatch, check `authority-host` and the runner's clock.",
+      'Node refused the certificate the GitHub OIDC or Entra host presented (SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_GET_ISSUER_CERT_LOCALLY, UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, …). Usually a TLS-inspecting proxy or firewall re-signs traffic with a company CA that Node does not know. A retry gets the same certificate, so exo-login does not retry.',
+    fix: "Save that CA's certificate (PEM) on the runner and set NODE_EXTRA_CA_CERTS to its path in the job's (or step's) `env:`. Node reads it only at start-up, and a JavaScript action's node gets the environment of its step, so an `export` in an earlier `run:` step has no effect (writing it to $GITHUB_ENV does). Do not set NODE_TLS_REJECT_UNAUTHORIZED=0. For an expired certificate, check the runner's clock.",
+  },
+  wrongHost: {
+    id: 'wrong-host',
+    title: 'TLS certificate for another host (ERR_TLS_CERT_ALTNAME_INVALID)',
+    cause:
+      'The host answered with a valid certificate issued for a different name: the request went to the wrong host (a mistyped `authority-host`, an overridden ACTIONS_ID_TOKEN_REQUEST_URL, a DNS entry or proxy that sends the name elsewhere). Trusting another CA would not help, and retrying gets the same certificate.',
+    fix: "Correct the host: `authority-host` for Entra (leave it empty for the cloud's own), ACTIONS_ID_TOKEN_REQUEST_URL for GitHub (never override it). If the name is right, check what DNS and NO_PROXY / HTTPS_PROXY make of it on the runner.",
   },
   proxyRefused: {
     id: 'proxy-refused',
@@ -136,25 +143,34 @@ export function fixFor(key: TroubleKey): string {
   return `Fix: ${trouble.fix} (See TROUBLESHOOTING.md#${trouble.id}.)`;
 }
 
+/** One paragraph for a request that got no HTTP answer: which endpoint, the actual cause, and the fix. */
+export function explainTransport(error: TransportError): string {
+  return `Cannot reach ${error.endpoint.name} at ${error.host}: ${error.message}. ${fixForTransport(error)}`;
+}
+
 /** What went wrong and the fix, for a request that got no HTTP answer; names the host when that is the problem. */
 export function fixForTransport(error: TransportError): string {
+  const { host, errno, endpoint } = error;
   switch (error.diagnosis) {
     case 'proxy-refused':
       return fixFor('proxyRefused');
     case 'certificate':
-      return `The TLS certificate of ${error.host} is not trusted (${error.errno}). ${fixFor('certificate')}`;
+      return `The TLS certificate of ${host} is not trusted (${errno}). ${fixFor('certificate')}`;
+    case 'wrong-host':
+      return `The TLS certificate of ${host} is for another host name (${errno}): this is the wrong host for ${endpoint.name}; check ${endpoint.configuredBy}. ${fixFor('wrongHost')}`;
     case 'no-such-host': {
-      const target = error.host.replace(/:\d+$/, '');
+      const target = host.replace(/:\d+$/, '');
       const name = error.lookupHost ?? target;
-      const check =
-        name === target ? 'the host name (for Entra, `authority-host`)' : 'the proxy in HTTPS_PROXY';
+      const check = name === target ? endpoint.configuredBy : 'the proxy in HTTPS_PROXY';
       return `No such host: DNS does not know ${name}; check ${check}. ${fixFor('network')}`;
     }
     case 'not-https':
-      return `${error.host} must be reached over HTTPS (an https:// URL, a port that speaks TLS). ${fixFor('network')}`;
+      return `${host} must be reached over HTTPS (an https:// URL, a port that speaks TLS); check ${endpoint.configuredBy}. ${fixFor('network')}`;
+    case 'too-large':
+      return `No answer of ${endpoint.name} is that long: something else answered at ${host}; check ${endpoint.configuredBy} and any proxy in between. ${fixFor('network')}`;
     case 'tls':
-      return `The TLS handshake with ${error.host} failed (${error.errno}): a TLS-inspecting proxy or firewall in between, or no protocol version or cipher both sides accept. ${fixFor('network')}`;
+      return `The TLS handshake with ${host} failed (${errno}): a TLS-inspecting proxy or firewall in between, or no protocol version or cipher both sides accept. ${fixFor('network')}`;
     case undefined:
-      return fixFor('network');
+      return `Check that the runner reaches ${host}, which ${endpoint.configuredBy} names for ${endpoint.name}. ${fixFor('network')}`;
   }
 }

@@ -5,7 +5,9 @@ import {
   type EnvironmentName,
   type ResourceKind,
 } from './clouds.js';
+import { isIPv4, isIPv6 } from 'node:net';
 import { InputError } from './errors.js';
+import { quoted, settingRef, type SettingName } from './names.js';
 
 /** Pure parsers for user-supplied settings. Each takes the name the user knows the setting by. */
 
@@ -26,25 +28,14 @@ export function isDomain(value: string): boolean {
   );
 }
 
-/**
- * A CLI option and the environment variable it falls back to, as one setting name, so errors point at both
- * places a value can come from ("Option --tenant-id (or AZURE_TENANT_ID) must be…").
- */
-export function withFallback(option: string, variable: string): string {
-  return `${option} (or ${variable})`;
-}
-
-const WITH_FALLBACK = /^(\S+) \(or (\S+)\)$/;
-
 /** "is required", with a fallback variable moved after it, where it reads as the other remedy. */
-function required(input: string, detail: string): InputError {
-  const [, option, variable] = WITH_FALLBACK.exec(input) ?? [];
-  return option !== undefined && variable !== undefined
-    ? new InputError(option, `is required (or set ${variable}): ${detail}`)
-    : new InputError(input, `is required: ${detail}`);
+function required(setting: SettingName, detail: string): InputError {
+  return setting.fallback !== undefined
+    ? new InputError(setting, `is required (or set ${setting.fallback}): ${detail}`, { withFallback: false })
+    : new InputError(setting, `is required: ${detail}`);
 }
 
-export function parseTenantId(value: string, input: string): string {
+export function parseTenantId(value: string, input: SettingName): string {
   const v = value.trim();
   if (v === '')
     throw required(input, 'the directory (tenant) ID GUID or a domain such as contoso.onmicrosoft.com.');
@@ -53,16 +44,16 @@ export function parseTenantId(value: string, input: string): string {
   if (v === 'common' || v === 'organizations' || v === 'consumers') {
     throw new InputError(
       input,
-      `must name one tenant; '${v}' is not accepted for app-only tokens. Use the tenant GUID or its *.onmicrosoft.com domain.`,
+      `must name one tenant; ${quoted(v)} is not accepted for app-only tokens. Use the tenant GUID or its *.onmicrosoft.com domain.`,
     );
   }
   throw new InputError(
     input,
-    `must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx) or a domain such as contoso.onmicrosoft.com; got '${v}'.`,
+    `must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx) or a domain such as contoso.onmicrosoft.com; got ${quoted(v)}.`,
   );
 }
 
-export function parseClientId(value: string, input: string): string {
+export function parseClientId(value: string, input: SettingName): string {
   const v = value.trim();
   if (v === '')
     throw required(
@@ -72,7 +63,7 @@ export function parseClientId(value: string, input: string): string {
   if (!isGuid(v)) {
     throw new InputError(
       input,
-      `must be the application (client) ID, a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx); got '${v}'.`,
+      `must be the application (client) ID, a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx); got ${quoted(v)}.`,
     );
   }
   return v.toLowerCase();
@@ -82,7 +73,7 @@ export function parseClientId(value: string, input: string): string {
  * `-Organization` for Connect-ExchangeOnline: app-only sign-in needs the initial domain, not a GUID.
  * Empty falls back to the tenant when that is a domain.
  */
-export function parseOrganization(value: string, tenantId: string, input: string): string | undefined {
+export function parseOrganization(value: string, tenantId: string, input: SettingName): string | undefined {
   const v = value.trim().toLowerCase();
   if (v === '') return isDomain(tenantId) ? tenantId : undefined;
   if (isGuid(v)) {
@@ -92,35 +83,18 @@ export function parseOrganization(value: string, tenantId: string, input: string
     );
   }
   if (!isDomain(v))
-    throw new InputError(input, `must be a domain such as contoso.onmicrosoft.com; got '${v}'.`);
+    throw new InputError(input, `must be a domain such as contoso.onmicrosoft.com; got ${quoted(v)}.`);
   return v;
 }
 
-/**
- * One line when the organization is not the tenant's initial domain (contoso.onmicrosoft.com): with an access
- * token, Connect-ExchangeOnline -Organization expects that domain and may fail with a custom one. A warning,
- * not an error, because only connecting can tell, and the token itself is fine.
- */
-export function organizationWarning(
-  organization: string | undefined,
-  explicit: boolean,
-  environment: EnvironmentName,
-): string | undefined {
-  if (organization === undefined) return undefined;
-  const suffix = CLOUDS[environment].initialDomainSuffix;
-  if (organization.toLowerCase().endsWith(`.${suffix}`)) return undefined;
-  const origin = explicit ? '' : ', taken from the tenant ID,';
-  return `organization ${organization}${origin} is not an initial *.${suffix} domain: Connect-ExchangeOnline -Organization with an access token expects the tenant's initial domain; set 'organization' to it if connecting fails.`;
-}
-
-export function parseEnvironment(value: string, input: string): EnvironmentName {
+export function parseEnvironment(value: string, input: SettingName): EnvironmentName {
   const v = value.trim();
   if (v === '') return 'O365Default';
   const match = ENVIRONMENT_NAMES.find((name) => name.toLowerCase() === v.toLowerCase());
   if (match === undefined) {
     throw new InputError(
       input,
-      `must be one of ${ENVIRONMENT_NAMES.join(', ')} (the Connect-ExchangeOnline -ExchangeEnvironmentName values); got '${v}'.`,
+      `must be one of ${ENVIRONMENT_NAMES.join(', ')} (the Connect-ExchangeOnline -ExchangeEnvironmentName values); got ${quoted(v)}.`,
     );
   }
   return match;
@@ -147,7 +121,7 @@ export interface ResourceRequest {
 export function parseResources(
   value: string,
   environment: EnvironmentName,
-  input: string,
+  input: SettingName,
 ): ResourceRequest[] {
   const items = splitList(value);
   if (items.length === 0) return [{ kind: 'exchange', resource: CLOUDS[environment].resources.exchange }];
@@ -158,7 +132,7 @@ export function parseResources(
     if (!(RESOURCE_KINDS as readonly string[]).includes(name)) {
       throw new InputError(
         input,
-        `accepts ${RESOURCE_KINDS.join(', ')} (comma- or newline-separated, optionally kind=https://resource-url); got '${item}'.`,
+        `accepts ${RESOURCE_KINDS.join(', ')} (comma- or newline-separated, optionally kind=https://resource-url); got ${quoted(item)}.`,
       );
     }
     const kind = name as ResourceKind;
@@ -169,26 +143,26 @@ export function parseResources(
   });
 }
 
-function parseResourceUrl(value: string, input: string, kind: string): string {
+function parseResourceUrl(value: string, input: SettingName, kind: string): string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     throw new InputError(
       input,
-      `has an invalid URL for '${kind}': '${value}' (expected e.g. ${kind}=https://outlook.office365.us).`,
+      `has an invalid URL for '${kind}': ${quoted(value)} (expected e.g. ${kind}=https://outlook.office365.us).`,
     );
   }
   if (url.protocol !== 'https:' || url.search !== '' || url.hash !== '') {
     throw new InputError(
       input,
-      `needs an https:// resource URL without query for '${kind}'; got '${value}'.`,
+      `needs an https:// resource URL without query for '${kind}'; got ${quoted(value)}.`,
     );
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-export function parseAudience(value: string, environment: EnvironmentName, input: string): string {
+export function parseAudience(value: string, environment: EnvironmentName, input: SettingName): string {
   const v = value.trim();
   if (v === '') return CLOUDS[environment].oidcAudience;
   if (/\s/.test(v) || v.length > 600) {
@@ -201,48 +175,68 @@ export function parseAudience(value: string, environment: EnvironmentName, input
 }
 
 /**
- * Entra host, optionally with port (`login.example.net`, `localhost:8443`); `https://` is tolerated. A host the
- * cloud table knows must belong to `environment`: otherwise the token would be asked of one cloud for another
- * cloud's resources. Hosts it does not know (private clouds, emulators) are taken as given.
+ * Entra host, optionally with port (`login.example.net`, `localhost:8443`, `[::1]:8443`); `https://` is tolerated.
+ * A host the cloud table knows must belong to `environment`: otherwise the token would be asked of one cloud for
+ * another cloud's resources. Hosts it does not know (private clouds, emulators) are taken as given.
  */
 export function parseAuthorityHost(
   value: string,
   environment: EnvironmentName,
-  input: string,
-  environmentInput: string,
+  input: SettingName,
+  environmentInput: SettingName,
 ): string {
   const v = value.trim();
   if (v === '') return CLOUDS[environment].authorityHost;
   if (/^http:\/\//i.test(v))
-    throw new InputError(input, `must use HTTPS; Entra token endpoints are never plain HTTP. Got '${v}'.`);
-  const bare = v.replace(/^https:\/\//i, '').replace(/\/+$/, '');
-  let url: URL;
-  try {
-    url = new URL(`https://${bare}`);
-  } catch {
     throw new InputError(
       input,
-      `must be a host name such as login.microsoftonline.us (optionally with :port); got '${v}'.`,
+      `must use HTTPS; Entra token endpoints are never plain HTTP. Got ${quoted(v)}.`,
     );
-  }
-  // URL drops an explicit default port, so login.microsoftonline.com:443 is compared as the host it names.
-  if (url.host !== bare.toLowerCase().replace(/:443$/, '') || url.username !== '' || bare.includes('/')) {
+  const parsed = parseHostPort(v.replace(/^https:\/\//i, '').replace(/\/+$/, ''));
+  if (parsed === undefined) {
     throw new InputError(
       input,
-      `must be a host name such as login.microsoftonline.us (optionally with :port), without a path; got '${v}'.`,
+      `must be a host name such as login.microsoftonline.us, or an IP address, optionally with :port and without a path; got ${quoted(v)}.`,
     );
   }
-  const hostname = url.hostname.replace(/\.$/, '');
-  const owners = environmentsUsingHost(hostname);
+  const owners = environmentsUsingHost(parsed.hostname);
   if (owners.length > 0 && !owners.includes(environment)) {
     const listed =
       owners.length === 1 ? owners.join('') : `${owners.slice(0, -1).join(', ')} and ${owners.at(-1)}`;
+    const env = settingRef(environmentInput);
     throw new InputError(
       input,
-      `is ${hostname}, the Entra host of ${listed}, but ${environmentInput} is ${environment}: set ${environmentInput} to ${owners.length === 1 ? listed : 'one of those'}, or leave ${input} empty.`,
+      `is ${parsed.hostname}, the Entra host of ${listed}, but ${env} is ${environment}: set ${env} to ${owners.length === 1 ? listed : 'one of those'}, or leave ${settingRef(input)} empty.`,
     );
   }
-  return url.host;
+  // 443 is the default: login.microsoftonline.com:443 is the host it names.
+  return parsed.port === undefined || parsed.port === 443 ? parsed.host : `${parsed.host}:${parsed.port}`;
+}
+
+const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/**
+ * host[:port] where host is a DNS name (labels of at most 63 letters, digits or '-', at most 253 in all, a
+ * dotted name or localhost), an IPv4 address or a bracketed IPv6 one; undefined when it is none of these.
+ */
+export function parseHostPort(
+  text: string,
+): { host: string; hostname: string; port: number | undefined } | undefined {
+  const match = /^(\[[^\]]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(text.toLowerCase());
+  if (!match) return undefined;
+  const [, host = '', portText] = match;
+  const port = portText === undefined ? undefined : Number(portText);
+  if (port !== undefined && (port < 1 || port > 65535)) return undefined;
+  if (host.startsWith('[')) return isIPv6(host.slice(1, -1)) ? { host, hostname: host, port } : undefined;
+  if (isIPv4(host)) return { host, hostname: host, port };
+  const hostname = host.replace(/\.$/, '');
+  const labels = hostname.split('.');
+  const dns =
+    hostname.length <= 253 &&
+    labels.every((label) => HOST_LABEL.test(label)) &&
+    (labels.length >= 2 || hostname === 'localhost') &&
+    !/^\d+$/.test(labels.at(-1) ?? '');
+  return dns ? { host: hostname, hostname, port } : undefined;
 }
 
 /** The environments whose Entra host (or an alias of it) is `hostname`, in table order. */
@@ -253,10 +247,10 @@ function environmentsUsingHost(hostname: string): EnvironmentName[] {
   });
 }
 
-export function parseBoolean(value: string, input: string, fallback: boolean): boolean {
+export function parseBoolean(value: string, input: SettingName, fallback: boolean): boolean {
   const v = value.trim().toLowerCase();
   if (v === '') return fallback;
   if (v === 'true') return true;
   if (v === 'false') return false;
-  throw new InputError(input, `must be true or false; got '${value.trim()}'.`);
+  throw new InputError(input, `must be true or false; got ${quoted(value.trim())}.`);
 }

@@ -1,5 +1,7 @@
 import { tmpdir } from 'node:os';
-import type { ExoLoginSession, ResolvedSettings } from '../core/token.js';
+import type { SettingName } from '../core/names.js';
+import type { ExoLoginSession } from '../core/session.js';
+import type { ResolvedSettings } from '../core/settings.js';
 import {
   planWorkers,
   posixRelative,
@@ -33,10 +35,10 @@ export interface WorkerPhaseSettings {
 
 /** How the front end names the settings a plan can fail on (`scripts` or `SCRIPT`, `organization` or `--organization`). */
 export interface WorkerPhaseNames {
-  scripts: string;
-  workingDirectory: string;
-  organization: string;
-  resources: string;
+  scripts: SettingName;
+  workingDirectory: SettingName;
+  organization: SettingName;
+  resources: SettingName;
 }
 
 /** The scripts, the directory and the organization, checked before anything is sent. */

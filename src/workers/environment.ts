@@ -1,5 +1,5 @@
 import { ACTIONS_ID_TOKEN_REQUEST_TOKEN, ACTIONS_ID_TOKEN_REQUEST_URL } from '../core/assertion.js';
-import type { ExoTokens } from '../core/token.js';
+import type { ExoTokens } from '../core/tokens.js';
 import { EnvVar, tokenVariables } from '../core/variables.js';
 
 /** Variables a worker must not inherit: they would let a script mint GitHub tokens or call the runner's APIs. */

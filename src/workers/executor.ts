@@ -1,4 +1,4 @@
-import type { ExoTokens } from '../core/token.js';
+import type { ExoTokens } from '../core/tokens.js';
 import type { DroppedOutput, LineRedactor } from './output.js';
 import type { WorkerSpec } from './types.js';
 

@@ -1,7 +1,8 @@
 // A namespace import: fs.glob is Node 22+, and a named import would stop the library loading on Node 20.
 import * as fs from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { describeInput, ExoLoginError, InputError } from '../core/errors.js';
+import { ExoLoginError, InputError } from '../core/errors.js';
+import { input as inputName, listed, quoted, settingLabel, type SettingName } from '../core/names.js';
 import { interpreterFor, RUNNABLE_EXTENSIONS } from './interpreters.js';
 
 export interface Shard {
@@ -17,7 +18,7 @@ export interface Shard {
 export async function expandScripts(
   patterns: readonly string[],
   cwd: string,
-  input = 'scripts',
+  input: SettingName = inputName('scripts'),
 ): Promise<string[]> {
   const found = new Set<string>();
   for (const pattern of patterns) {
@@ -26,7 +27,7 @@ export async function expandScripts(
       const glob = (fs as Partial<typeof fs>).glob;
       if (!glob) {
         throw new ExoLoginError(
-          `${describeInput(input)}: '${pattern}' is a glob, and globs need Node 22 or later (this is Node ${process.versions.node}). List the files, or use a newer Node.`,
+          `${settingLabel(input)}: ${quoted(pattern)} is a glob, and globs need Node 22 or later (this is Node ${process.versions.node}). List the files, or use a newer Node.`,
           'input',
         );
       }
@@ -39,7 +40,7 @@ export async function expandScripts(
     for (const match of matches) if (await isFile(match)) files.push(match);
     if (files.length === 0) {
       throw new ExoLoginError(
-        `${describeInput(input)}: '${pattern}' matches no file in ${cwd}. Check the path, the glob and working-directory.`,
+        `${settingLabel(input)}: ${quoted(pattern)} matches no file in ${cwd}. Check the path, the glob and working-directory.`,
         'input',
       );
     }
@@ -94,7 +95,12 @@ export interface WorkerPlanOptions {
   /** An Exchange token will be minted (the wrapper connects with it before anything else). */
   exchange: boolean;
   /** How the front end names each setting in its errors ('scripts' or 'SCRIPT', 'organization' or '--organization'). */
-  names: { scripts: string; workingDirectory: string; organization: string; resources: string };
+  names: {
+    scripts: SettingName;
+    workingDirectory: SettingName;
+    organization: SettingName;
+    resources: SettingName;
+  };
 }
 
 export interface WorkerPlan {
@@ -119,7 +125,7 @@ export async function planWorkers(options: WorkerPlanOptions): Promise<WorkerPla
   if (unsupported.length > 0) {
     throw new InputError(
       names.scripts,
-      `matched ${unsupported.map((p) => `'${posixRelative(p, cwd)}'`).join(', ')}, which exo-login cannot run: use ${RUNNABLE_EXTENSIONS.join(', ')} files (narrow the glob to those).`,
+      `matched ${listed(unsupported.map((p) => posixRelative(p, cwd)))}, which exo-login cannot run: use ${RUNNABLE_EXTENSIONS.join(', ')} files (narrow the glob to those).`,
     );
   }
   // Checked over the whole list, not this shard's, so every job of a matrix fails the same way.

@@ -4,6 +4,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, InputError } from '../core/errors.js';
 import { registerLastRite } from '../core/last-rites.js';
+import { field } from '../core/names.js';
 import { RunCgroup } from './cgroup.js';
 import { inheritedEnvironment, WORKER_ID, withTokens } from './environment.js';
 import type { ExecutorFactory, WorkerExecutor, WorkerOutcome } from './executor.js';
@@ -40,7 +41,7 @@ export async function runWorkersWith(
   // Less could not hold an error message and its location.
   if (!Number.isSafeInteger(maxOutputBytes) || maxOutputBytes < 1024)
     throw new InputError(
-      'maxOutputBytes',
+      field('maxOutputBytes'),
       `must be a whole number of bytes, at least 1024; got ${maxOutputBytes}.`,
     );
   // mkdtemp makes the directory 0700; chmod anyway in case a umask or an odd file system widened it.

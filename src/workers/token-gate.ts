@@ -1,5 +1,5 @@
 import { errorMessage, ExoLoginError } from '../core/errors.js';
-import type { ExoTokens } from '../core/token.js';
+import type { ExoTokens } from '../core/tokens.js';
 
 /** A worker starts only with tokens that outlive its timeout by this much. */
 export const TOKEN_MARGIN_MS = 2 * 60_000;

@@ -99,6 +99,10 @@ export type Fault = (
   | { kind: 'hang' }
   | { kind: 'delay'; ms: number }
   | { kind: 'entraError'; code: 50196; retryAfterSeconds?: number }
+  /** HTTP 200 whose body streams `bytes` bytes in 64 KiB chunks, without a Content-Length. */
+  | { kind: 'oversized'; bytes: number }
+  /** HTTP 200 with this JSON body instead of the real answer (a malformed token answer). */
+  | { kind: 'answer'; body: unknown }
 ) & { resource?: string };
 
 export type Endpoint = 'oidc' | 'token' | 'discovery' | 'other';
@@ -393,6 +397,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
             headers,
           );
         }
+        if (fault.kind === 'oversized') {
+          record.status = 200;
+          res.writeHead(200, { 'content-type': 'application/json' });
+          const chunk = Buffer.alloc(64 * 1024, 0x20);
+          let left = fault.bytes;
+          const pump = (): void => {
+            while (left > 0 && !res.destroyed) {
+              const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+              left -= part.length;
+              if (!res.write(part)) {
+                res.once('drain', pump);
+                return;
+              }
+            }
+            res.end();
+          };
+          pump();
+          return;
+        }
+        if (fault.kind === 'answer') return send(200, fault.body);
         if (fault.kind === 'entraError') {
           const err = ENTRA.loopDetected();
           const headers: Record<string, string> =

@@ -172,6 +172,24 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
     expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain('](TROUBLESHOOTING.md#invalid-input)');
   });
 
+  it('echoes a huge value in one short annotation, not whole (issue 9.7)', async () => {
+    const result = await run({ 'tenant-id': 'x'.repeat(100_000) });
+    expect(result.code).toBe(1);
+    const message = errorAnnotation(result) ?? '';
+    expect(message).toMatch(/^Input 'tenant-id' must be a GUID .*; got 'x{60}…' \(100000 characters\)\.$/);
+    expect(message.length).toBeLessThan(300);
+    expect(emulator.counts()).toEqual(requests(0, 0));
+  });
+
+  it('refuses authority-host values that are no host name, by name and before any request (issue 9.7)', async () => {
+    for (const value of ['-1', 'nan', '1e3', `${'a'.repeat(100_000)}.example`]) {
+      const result = await run({ 'authority-host': value });
+      expect(result.code).toBe(1);
+      expect(errorAnnotation(result)).toMatch(/^Input 'authority-host' must be a host name such as /);
+    }
+    expect(emulator.counts()).toEqual(requests(0, 0));
+  });
+
   it('rejects a missing required input', async () => {
     const result = await run({}, { 'INPUT_CLIENT-ID': undefined });
     expect(result.code).toBe(1);
@@ -199,14 +217,6 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
         inputs: {},
         entra: `presented assertion subject '${production}'`,
         shown: presented(GITHUB_ISSUER, production, DEFAULTS.audience),
-      },
-      {
-        code: 'AADSTS700212',
-        what: 'an audience the credential does not list',
-        setup: () => undefined,
-        inputs: { audience: 'api://custom' },
-        entra: "presented assertion audience 'api://custom'",
-        shown: presented(GITHUB_ISSUER, DEFAULTS.subject, 'api://custom'),
       },
       {
         code: 'AADSTS7002138',
@@ -244,6 +254,23 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
       expect(message).toContain('Fix: Add a federated credential to the app registration');
       expect(message).toContain('TROUBLESHOOTING.md#federated-credential');
     });
+  });
+
+  it('AADSTS700212 for an audience set by the user: points at the input, never at a credential for that value', async () => {
+    const message = expectRefusal(await run({ audience: 'api://custom' }));
+    expect(message).toContain(
+      "AADSTS700212: No matching federated identity record found for presented assertion audience 'api://custom'",
+    );
+    expect(message).toContain(
+      `GitHub Actions OIDC presented issuer '${GITHUB_ISSUER}', subject '${DEFAULTS.subject}', audience 'api://custom'.`,
+    );
+    expect(message).not.toContain('needs a federated credential');
+    expect(message).toContain(
+      "That audience was set with 'audience'; federated credentials normally use api://AzureADTokenExchange. Leave 'audience' unset, unless the app's credential was made for 'api://custom'.",
+    );
+    expect(message).not.toContain('az ad app federated-credential create --id');
+    expect(message).not.toContain('Add a federated credential');
+    expect(message).toContain('TROUBLESHOOTING.md#federated-credential');
   });
 
   it.each([
@@ -329,6 +356,73 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
     expect(result.outputs['organization']).toBe('contoso.com');
     const plain = await run();
     expect(plain.stdout).not.toMatch(/^::warning::/m);
+  });
+
+  it('says the organization was taken from the tenant ID when no organization input is set (issue 9.11)', async () => {
+    const tenant = defaultTenant();
+    tenant.domains.push('contoso.com');
+    emulator.tenants = [tenant];
+    const result = await run({ 'tenant-id': 'contoso.com' });
+    expect(result.code, result.stdout).toBe(0);
+    const warnings = [...result.stdout.matchAll(/^::warning::(.*)$/gm)].map((m) => m[1]);
+    expect(warnings).toEqual([
+      "organization contoso.com, taken from the tenant ID, is not an initial *.onmicrosoft.com domain: Connect-ExchangeOnline -Organization with an access token expects the tenant's initial domain; set 'organization' to it if connecting fails.",
+    ]);
+  });
+
+  it('prints the stack of a failure through the debug channel only under RUNNER_DEBUG=1 (issue 9.10)', async () => {
+    emulator.injectFaults('token', [{ kind: 'answer', body: { access_token: 42, expires_in: 3599 } }]);
+    const quiet = await run();
+    expect(quiet.code).toBe(1);
+    expect(quiet.stdout).not.toMatch(/^::debug::/m);
+    emulator.injectFaults('token', [{ kind: 'answer', body: { access_token: 42, expires_in: 3599 } }]);
+    const debug = await run({}, { RUNNER_DEBUG: '1' });
+    expect(debug.code).toBe(1);
+    const lines = [...debug.stdout.matchAll(/^::debug::(.*)$/gm)].map((m) => m[1] ?? '');
+    expect(lines.some((l) => /^ExoLoginError: Entra ID at .* malformed answer.*%0A {4}at /.test(l))).toBe(
+      true,
+    );
+    expect(errorAnnotation(debug)).toBe(errorAnnotation(quiet));
+  });
+
+  it.each([
+    [{ access_token: 42, expires_in: 3599 }, 'access_token is 42, not a string'],
+    [{ access_token: { a: 1 }, expires_in: 3599 }, 'access_token is an object, not a string'],
+    [{ access_token: 'not-a-jwt', expires_in: 3599 }, 'access_token is not a JWT'],
+    [
+      { access_token: 'eyJhbGciOiJub25lIn0.eyJ4IjoxfQ.c2ln', expires_in: 1e20 },
+      'expires_in is 100000000000000000000, not a whole number of seconds from 1 to 86400',
+    ],
+    [{ token_type: 'Bearer' }, 'it has no access_token'],
+  ])(
+    'explains a malformed answer from Entra in one line, no retry, no crash (issue 9.8): %j',
+    async (body, problem) => {
+      emulator.injectFaults('token', [{ kind: 'answer', body }]);
+      const result = await run();
+      expect(result.code).toBe(1);
+      const message = errorAnnotation(result) ?? '';
+      expect(message).toMatch(
+        /^Entra ID at localhost:\d+ answered the token request for https:\/\/outlook\.office365\.com with HTTP 200 but a malformed answer: /,
+      );
+      expect(message).toContain(`: ${problem}.`);
+      expect(message).not.toMatch(/unexpectedly|is not a function|Invalid time value/);
+      expect(emulator.counts()).toEqual(requests(1, 1));
+    },
+  );
+
+  it('fails in one line naming Entra when its answer never ends, with no crash or open group (issue 9.4)', async () => {
+    emulator.injectFaults('token', [{ kind: 'oversized', bytes: 600 * 1024 * 1024 }]);
+    const result = await run();
+    expect(result.code).toBe(1);
+    const message = errorAnnotation(result) ?? '';
+    expect(message).toMatch(
+      /^Cannot reach Entra ID at localhost:\d+: answer larger than 1048576 bytes, the most accepted from it /,
+    );
+    expect(message).toContain('No answer of Entra ID is that long');
+    expect(result.stdout).not.toMatch(/ERR_STRING_TOO_LONG|unexpectedly/);
+    // Every group the action opened is closed.
+    expect(result.stdout.match(/^::group::/gm)?.length).toBe(result.stdout.match(/^::endgroup::/gm)?.length);
+    expect(emulator.counts()).toEqual(requests(1, 1));
   });
 
   it('retries throttling and server errors on both endpoints, honouring Retry-After', async () => {
@@ -429,7 +523,9 @@ describe('exo-login action on the emulator, run as the runner runs it', () => {
     expect(result.code, result.stdout).toBe(0);
     const [first, second] = emulator.requests.filter((r) => r.endpoint === 'oidc');
     expect((second?.start ?? 0) - (first?.end ?? 0)).toBeGreaterThanOrEqual(900);
-    expect(result.stdout).toMatch(/GitHub OIDC request attempt 1 failed .*; retrying in \d+ ms/);
+    expect(result.stdout).toMatch(
+      /ID token request to GitHub's OIDC service: attempt 1 failed .*; retrying in \d+ ms/,
+    );
     expect(emulator.counts()).toEqual(requests(2, 1));
     emulator.verifyAccessToken(result.outputs['access-token'] ?? '');
     expect(leaks(result, secretsOf(result))).toEqual([]);
@@ -541,7 +637,7 @@ describe('network failures that a retry cannot fix fail at once, naming the caus
     expect(emulator.counts()).toEqual(requests(0, 0));
     expect(message).toMatch(
       new RegExp(
-        `^GitHub OIDC token request failed: self-signed certificate in certificate chain .*The TLS certificate of localhost:${emulator.port} is not trusted \\(SELF_SIGNED_CERT_IN_CHAIN\\)\\. `,
+        `^Cannot reach GitHub's OIDC service at localhost:${emulator.port}: self-signed certificate in certificate chain .*The TLS certificate of localhost:${emulator.port} is not trusted \\(SELF_SIGNED_CERT_IN_CHAIN\\)\\. `,
       ),
     );
     expect(message).toContain('NODE_EXTRA_CA_CERTS');
@@ -558,13 +654,11 @@ describe('network failures that a retry cannot fix fail at once, naming the caus
       ),
     );
     expect(emulator.connections).toBe(0);
-    expect(message).toMatch(
-      new RegExp(
-        `^GitHub OIDC token request failed: refusing non-HTTPS URL http://localhost:${emulator.port}/`,
-      ),
+    // Named by its variable, with GitHub's advice, not Entra's (issue 9.9).
+    expect(message).toBe(
+      `ACTIONS_ID_TOKEN_REQUEST_URL is 'http://localhost:${emulator.port}/_apis/oidc/token', not an https:// URL: the request to GitHub's OIDC service carries a bearer token, so exo-login sends it over HTTPS only. The runner sets this variable; remove any \`env:\` entry that overrides it.`,
     );
-    expect(message).toContain('must be reached over HTTPS');
-    expect(message).toContain('TROUBLESHOOTING.md#network');
+    expect(message).not.toMatch(/authority-host|Entra/);
   });
 });
 
@@ -582,7 +676,7 @@ describe('network failures that may pass are retried, then explained by the last
       /^Cannot reach Entra ID at login\.microsoftonline\.invalid: getaddrinfo ENOTFOUND /,
     );
     expect(message).toContain(
-      'No such host: DNS does not know login.microsoftonline.invalid; check the host name (for Entra, `authority-host`).',
+      'No such host: DNS does not know login.microsoftonline.invalid; check the authority-host setting.',
     );
     expect(message).toContain('HTTPS_PROXY');
     expect(message).toContain('TROUBLESHOOTING.md#network');
@@ -632,7 +726,7 @@ describe('behind an HTTPS proxy, as self-hosted runners often are', () => {
     expect(result.code).toBe(1);
     expect(proxy.tunnels.map((t) => t.status)).toEqual([407]);
     const message = errorAnnotation(result) ?? '';
-    expect(message).toMatch(/^GitHub OIDC token request failed: .*407/);
+    expect(message).toMatch(/^Cannot reach GitHub's OIDC service at .*407/);
     expect(message).toContain('http://***@127.0.0.1');
     expect(message).toContain('TROUBLESHOOTING.md#proxy-refused');
     expect(printed(result)).not.toContain('Wr0ngSecret');

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import type { Emulator } from '../emulator/index.ts';
@@ -155,21 +155,21 @@ describe('exo-login CLI', () => {
   it('exits 2 for bad flags and settings, sending nothing', async () => {
     const bad = await cli(['token', '--format', 'yaml'], github());
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/Option --format must be one of raw, json, env/);
+    expect(bad.stderr).toMatch(/exo-login: option --format must be one of raw, json, env/);
     const tenant = await cli(['whoami', '--tenant-id', 'nope'], github());
     expect(tenant.code).toBe(2);
-    expect(tenant.stderr).toMatch(/Option --tenant-id \(or AZURE_TENANT_ID\) must be a GUID/);
+    expect(tenant.stderr).toMatch(/exo-login: option --tenant-id \(or AZURE_TENANT_ID\) must be a GUID/);
     const missing = await cli(['whoami'], { ...github(), AZURE_TENANT_ID: '' });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^exo-login: Option --tenant-id is required \(or set AZURE_TENANT_ID\): /);
+    expect(missing.stderr).toMatch(/^exo-login: option --tenant-id is required \(or set AZURE_TENANT_ID\): /);
     const none = await cli(['whoami'], {});
     expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/No federated token found/);
+    expect(none.stderr).toMatch(/^exo-login: no federated token found/);
     const raw = await cli(['token', '--resource', 'exchange', '--resource', 'graph'], github());
     expect(raw.code).toBe(2);
     const run = await cli(['run', '--max-parallel', '0', 'x.ps1'], github());
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/Option --max-parallel must be a whole number/);
+    expect(run.stderr).toMatch(/exo-login: option --max-parallel must be a whole number/);
     expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
   });
 
@@ -181,7 +181,7 @@ describe('exo-login CLI', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(
-      /Option --authority-host \(or AZURE_AUTHORITY_HOST\) is login\.microsoftonline\.us, the Entra host of O365USGovGCCHigh and O365USGovDoD, but --environment \(or EXO_ENVIRONMENT\) is O365Default: set --environment \(or EXO_ENVIRONMENT\) to one of those/,
+      /exo-login: option --authority-host \(or AZURE_AUTHORITY_HOST\) is login\.microsoftonline\.us, the Entra host of O365USGovGCCHigh and O365USGovDoD, but --environment \(or EXO_ENVIRONMENT\) is O365Default: set --environment \(or EXO_ENVIRONMENT\) to one of those/,
     );
     expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
   });
@@ -223,17 +223,17 @@ describe('exo-login CLI', () => {
       [
         ['run', '--working-directory', dir, 'missing/*.ps1'],
         {},
-        /Argument SCRIPT: 'missing\/\*\.ps1' matches no file/,
+        /exo-login: argument SCRIPT: 'missing\/\*\.ps1' matches no file/,
       ],
       [
         ['run', '--working-directory', join(dir, 'nope'), 'a.ps1'],
         {},
-        /Option --working-directory must be an existing directory/,
+        /exo-login: option --working-directory must be an existing directory/,
       ],
       [
         ['run', '--working-directory', dir, '--tenant-id', emulator.tenantId, 'a.ps1'],
         {},
-        /Option --organization \(or EXO_ORGANIZATION\) is needed for PowerShell workers/,
+        /exo-login: option --organization \(or EXO_ORGANIZATION\) is needed for PowerShell workers/,
       ],
     ];
     for (const [argv, env, pattern] of cases) {
@@ -242,6 +242,120 @@ describe('exo-login CLI', () => {
       expect(run.stderr).toMatch(pattern);
     }
     expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
+  });
+});
+
+describe('exo-login CLI messages (issue 9.12)', () => {
+  /** Every line the CLI wrote to stderr that is a message (not a worker's output or a result row). */
+  const messages = (stderr: string): string[] =>
+    stderr.split('\n').filter((l) => l !== '' && !l.startsWith('::'));
+
+  it('one prefix and a lower-case start for every message, one period at the end', async () => {
+    const runs = await Promise.all([
+      cli(['run', '--timeout-minutes', '-1', 'x.ps1']),
+      cli(['run'], github()),
+      cli(['frob']),
+      cli(['token', '--tenant-id', 'nope'], github()),
+      cli(['whoami'], {}),
+    ]);
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(2);
+      for (const line of messages(run.stderr)) {
+        expect(line).toMatch(/^exo-login: [a-z'-]/);
+        expect(line).not.toMatch(/(?<!\.)\.\.(?!\.)|exo-login: exo-login|exo-login [a-z]+: /);
+      }
+    }
+    const [timeout, noScript] = runs;
+    expect(timeout.stderr).toBe(
+      "exo-login: option --timeout-minutes needs a value (M); for one that starts with '-', write --timeout-minutes=VALUE. See exo-login --help.\n",
+    );
+    expect(noScript.stderr).toMatch(/^exo-login: 'run' needs at least one script or glob/);
+  });
+
+  it('help for an unknown command is an error (exit 2), not the main help', async () => {
+    const run = await cli(['help', 'bogus']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      /^exo-login: no help for 'bogus': the commands are token, whoami, run, help\./,
+    );
+  });
+
+  it('--shard gives a command-line example, not a workflow expression', async () => {
+    const run = await cli(['run', '--shard', '5/4', 'x.ps1'], github());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^exo-login: option --shard must be i\/n .*e\.g\. 2\/4/);
+    expect(run.stderr).not.toContain('matrix');
+  });
+
+  it('reports a missing pwsh once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'exo-cli-nopwsh-'));
+    await writeFile(join(dir, 'a.ps1'), '# standin: print from a');
+    const run = await cli(['run', '--working-directory', dir, 'a.ps1'], {
+      ...github(),
+      PATH: dirname(process.execPath),
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr.match(/pwsh not found on PATH/g), run.stderr).toHaveLength(1);
+  });
+
+  it('a wrong --audience is pointed at the flag, with no command to create a credential for it', async () => {
+    const run = await cli(['token', '--audience', 'api://custom'], github());
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('AADSTS700212');
+    expect(run.stderr).toContain(
+      "That audience was set with --audience; federated credentials normally use api://AzureADTokenExchange. Leave --audience unset, unless the app's credential was made for 'api://custom'.",
+    );
+    expect(run.stderr).not.toContain('az ad app federated-credential create --id');
+  });
+
+  it('the az command, when given, ends the message: no sentence runs on from it', async () => {
+    emulator.idToken = { ...emulator.idToken, subject: 'repo:octo-org/other:ref:refs/heads/main' };
+    const run = await cli(['token'], github());
+    expect(run.code).toBe(1);
+    expect(run.stderr.trimEnd()).toMatch(
+      /To add it \(bash\): az ad app federated-credential create .*\]\}'$/,
+    );
+  });
+
+  it('--debug prints the stack of a failure, prefixed, after nothing else changes', async () => {
+    emulator.injectFaults('token', [{ kind: 'answer', body: { access_token: 42, expires_in: 3599 } }]);
+    const plain = await cli(['token'], github());
+    emulator.injectFaults('token', [{ kind: 'answer', body: { access_token: 42, expires_in: 3599 } }]);
+    const debug = await cli(['token', '--debug'], github());
+    expect(plain.code).toBe(1);
+    expect(debug.code).toBe(1);
+    expect(plain.stderr).not.toContain('exo-login: debug:');
+    expect(debug.stderr).toMatch(/^exo-login: debug: ExoLoginError: Entra ID at .*malformed answer/m);
+    expect(debug.stderr).toMatch(/^exo-login: debug: +at /m);
+    expect(debug.stderr).toContain(plain.stderr.trim());
+  });
+
+  it('under RUNNER_DEBUG=1 in GitHub Actions the stack goes to ::debug::, one command', async () => {
+    emulator.injectFaults('token', [{ kind: 'answer', body: { access_token: 42, expires_in: 3599 } }]);
+    const run = await cli(['token'], { ...github(), GITHUB_ACTIONS: 'true', RUNNER_DEBUG: '1' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^::debug::ExoLoginError: Entra ID at .*malformed answer.*%0A +at /m);
+    expect(run.stderr).not.toContain('exo-login: debug:');
+  });
+});
+
+describe('exo-login help per command (issue 15.5)', () => {
+  it("shows the command, its own options and the settings it uses, and no other command's", async () => {
+    const token = await cli(['help', 'token']);
+    const run = await cli(['run', '--help']);
+    expect(token.code).toBe(0);
+    expect(token.stdout).toMatch(/^Usage: exo-login token /);
+    expect(token.stdout).toContain('--force');
+    expect(token.stdout).toContain('--tenant-id ID');
+    expect(token.stdout).not.toContain('--max-parallel');
+    expect(token.stdout).not.toContain('Examples:');
+    expect(run.stdout).toMatch(/^Usage: exo-login run /);
+    expect(run.stdout).toContain('--max-parallel N');
+    expect(run.stdout).not.toMatch(/^ {2}--force/m);
+    const overview = await cli(['--help']);
+    expect(overview.stdout).toContain('exo-login run [options] SCRIPT_OR_GLOB...');
+    expect(overview.stdout).toContain('Examples:');
   });
 });
 
@@ -289,10 +403,10 @@ describe('exo-login CLI: where the federated token comes from', () => {
     expect(missing.stderr).toMatch(/'\/nonexistent\/token' \(ENOENT\)\. Check --token-file and/);
     const two = await cli(['token', '--token-file', '/x', '--token-env', 'Y'], github());
     expect(two.code).toBe(2);
-    expect(two.stderr).toMatch(/Option --token-file and --token-env name two federated tokens/);
+    expect(two.stderr).toMatch(/exo-login: option --token-file and --token-env name two federated tokens/);
     const disagree = await cli(['token', '--source', 'github', '--token-env', 'Y'], github());
     expect(disagree.code).toBe(2);
-    expect(disagree.stderr).toMatch(/Option --source github does not read --token-env/);
+    expect(disagree.stderr).toMatch(/exo-login: option --source github does not read --token-env/);
     expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
   });
 });

@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer } from 'node:net';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/core/errors.js';
-import { httpsSend, requestsSent } from '../../src/core/http.js';
+import { ENDPOINTS, httpsSend, requestsSent } from '../../src/core/http.js';
 import { testCa } from '../emulator/ca.ts';
 import type { Emulator } from '../emulator/index.ts';
 import { useEmulator } from './emulator-fixture.ts';
@@ -17,6 +17,7 @@ beforeEach(() => {
 
 const oidc = (url: string) =>
   httpsSend({
+    endpoint: ENDPOINTS.oidc,
     method: 'GET',
     url,
     headers: { authorization: `Bearer ${emulator.oidcRequestToken}` },
@@ -69,12 +70,61 @@ describe('requestsSent', () => {
   });
 });
 
+describe('bounded answers (issue 9.4)', () => {
+  it('stops reading a streamed answer past the cap, naming the endpoint, and keeps memory flat', async () => {
+    emulator.injectFaults('oidc', [{ kind: 'oversized', bytes: 200 * 1024 * 1024 }]);
+    const before = process.memoryUsage().rss;
+    const error = await httpsSend({
+      endpoint: ENDPOINTS.oidc,
+      method: 'GET',
+      url: `${emulator.oidcRequestUrl}&audience=a`,
+      timeoutMs: 20_000,
+      maxResponseBytes: 64 * 1024,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({
+      errno: 'ERR_BODY_TOO_LARGE',
+      permanent: 'too-large',
+      endpoint: ENDPOINTS.oidc,
+    });
+    expect((error as Error).message).toMatch(/^answer larger than 65536 bytes/);
+    // Reading 200 MB whole would cost several hundred MB; stopping early costs next to nothing.
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('refuses a declared Content-Length over the cap before reading the body', async () => {
+    const { key, cert } = testCa();
+    const big = await new Promise<Server>((resolve) => {
+      const server = createHttpsServer({ key, cert }, (_req, res) => {
+        res.writeHead(200, { 'content-length': String(10 * 1024 * 1024) });
+        res.write('{');
+      });
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    });
+    try {
+      const address = big.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      const error = await httpsSend({
+        endpoint: ENDPOINTS.entra,
+        method: 'GET',
+        url: `https://127.0.0.1:${port}/`,
+        timeoutMs: 5_000,
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ errno: 'ERR_BODY_TOO_LARGE', endpoint: ENDPOINTS.entra });
+    } finally {
+      big.closeAllConnections();
+      await new Promise<void>((resolve) => big.close(() => resolve()));
+    }
+  });
+});
+
 describe('httpsSend failures', () => {
   it('abandons a request in flight when its signal aborts, leaving no timer behind', async () => {
     emulator.injectFaults('oidc', [{ kind: 'delay', ms: 2_000 }]);
     const giveUp = new AbortController();
     const started = Date.now();
     const pending = httpsSend({
+      endpoint: ENDPOINTS.oidc,
       method: 'GET',
       url: `${emulator.oidcRequestUrl}&audience=x`,
       headers: { authorization: `Bearer ${emulator.oidcRequestToken}` },
@@ -91,6 +141,7 @@ describe('httpsSend failures', () => {
 
   it('does not send at all once the signal has aborted', async () => {
     const error = await httpsSend({
+      endpoint: ENDPOINTS.oidc,
       method: 'GET',
       url: emulator.oidcRequestUrl,
       timeoutMs: 5_000,
@@ -101,9 +152,12 @@ describe('httpsSend failures', () => {
   });
 
   it('reports a host DNS does not know as transient (it may be a blip), with the name looked up', async () => {
-    const error = await httpsSend({ method: 'GET', url: 'https://login.invalid/t', timeoutMs: 5_000 }).catch(
-      (e: unknown) => e,
-    );
+    const error = await httpsSend({
+      endpoint: ENDPOINTS.entra,
+      method: 'GET',
+      url: 'https://login.invalid/t',
+      timeoutMs: 5_000,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
     expect(error).toMatchObject({
       errno: 'ENOTFOUND',
@@ -115,6 +169,7 @@ describe('httpsSend failures', () => {
 
   it('refuses a plain-HTTP URL without connecting, as permanent', async () => {
     const error = await httpsSend({
+      endpoint: ENDPOINTS.oidc,
       method: 'GET',
       url: `http://localhost:${emulator.port}/`,
       timeoutMs: 5_000,
@@ -141,6 +196,7 @@ describe('httpsSend failures', () => {
     const plain = await listening(createHttpServer((_req, res) => res.end('hello')));
     try {
       const error = await httpsSend({
+        endpoint: ENDPOINTS.oidc,
         method: 'GET',
         url: `https://127.0.0.1:${portOf(plain)}/`,
         timeoutMs: 5_000,
@@ -165,6 +221,7 @@ describe('httpsSend failures', () => {
     );
     try {
       const error = await httpsSend({
+        endpoint: ENDPOINTS.oidc,
         method: 'GET',
         url: `https://127.0.0.1:${portOf(old)}/`,
         timeoutMs: 5_000,

@@ -13,7 +13,7 @@ import {
   tokenFileSource,
 } from '../../src/index.js';
 import { httpsSend, type HttpRequest } from '../../src/core/http.js';
-import type { RetryClock } from '../../src/core/retry.js';
+import { fakeClock } from '../support/clock.js';
 import type { Emulator } from '../emulator/index.ts';
 import { useEmulator } from './emulator-fixture.ts';
 
@@ -120,15 +120,7 @@ describe('library', () => {
 
   it("cuts a late Entra attempt's request timeout to the time left in the retry budget", async () => {
     // Simulated time: the Retry-After waits pass at once, while requests really go to the emulator.
-    let now = Date.now();
-    const clock: RetryClock = {
-      now: () => now,
-      random: () => 0,
-      sleep: (ms) => {
-        now += ms;
-        return Promise.resolve();
-      },
-    };
+    const clock = fakeClock({ random: 0, start: Date.now() });
     const sent: HttpRequest[] = [];
     emulator.injectFaults('token', [
       { kind: 'status', status: 429, retryAfterSeconds: 12 },
@@ -207,7 +199,7 @@ describe('library', () => {
         clientId: emulator.clientId,
         assertion: gitHubActionsSource(emulator.env),
       }),
-    ).rejects.toThrow(/^Input 'tenantId' must be a GUID/);
+    ).rejects.toThrow(/^Option 'tenantId' must be a GUID/);
     expect(emulator.counts().oidc).toBe(0);
   });
 });

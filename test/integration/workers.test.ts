@@ -7,6 +7,7 @@ import type { Emulator } from '../emulator/index.ts';
 import { DEFAULTS } from '../emulator/index.ts';
 import { useEmulator } from './emulator-fixture.ts';
 import { leaks, ROOT, runAction, type ActionRun, type RunOptions } from './runner.ts';
+import { emulatorInputs } from '../support/front-ends.ts';
 import { alive, maxOverlap, standinEvents, standinIntervals, workspace } from '../support/workers.ts';
 
 const current = useEmulator();
@@ -30,11 +31,9 @@ function runIn(
     timeoutMs: 60_000,
     ...options,
     inputs: {
-      'tenant-id': emulator.domain,
-      'client-id': emulator.clientId,
-      'authority-host': emulator.authorityHost,
+      ...emulatorInputs(emulator),
       // One process per worker: the JavaScript imitation of pwsh speaks no session protocol. Sessions run under
-      // real pwsh in test/integration/sessions.test.ts.
+      // real pwsh in test/sessions and test/pwsh/sessions.test.ts.
       ...((inputs['scripts'] ?? inputs['run']) !== undefined && { 'reuse-sessions': 'false' }),
       ...inputs,
     },

@@ -1,36 +1,32 @@
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+/** Shared by the worker suites (test/workers, test/integration): workspaces, the stand-in's events, liveness. */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { ExoTokens } from '../../src/core/token.js';
+import type { ExoTokens } from '../../src/core/tokens.js';
 import type { Logger } from '../../src/workers/index.js';
+import { signedJwt, testSigningKey } from './jwt.js';
 
 export const BIN = resolve(import.meta.dirname, '../bin');
 
-// One key for the whole file: RSA generation is the slow part.
-const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
 let counter = 0;
-
-/** Shared by the worker suites (test/workers, test/integration): workspaces, the stand-in's events, liveness. */
 
 /** A real RS256 JWT the stand-in can verify against `publicKeyFile()`. */
 export function jwt(expiresOn: Date, claims: Record<string, unknown> = {}): string {
-  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${part({ alg: 'RS256', typ: 'JWT' })}.${part({
+  return signedJwt({
     aud: 'https://outlook.office365.com',
     tid: '8c3d2b5e-7a1f-4e6b-9d0c-2f4a6b8e1c3d',
     roles: ['Exchange.ManageAsApp'],
     exp: Math.floor(expiresOn.getTime() / 1000),
     jti: `t${++counter}`,
     ...claims,
-  })}`;
-  return `${body}.${sign('sha256', Buffer.from(body), keys.privateKey).toString('base64url')}`;
+  });
 }
 
 export async function publicKeyFile(dir: string): Promise<string> {
   const file = join(dir, 'public.pem');
-  await writeFile(file, keys.publicKey.export({ type: 'spki', format: 'pem' }));
+  await writeFile(file, testSigningKey().publicKey.export({ type: 'spki', format: 'pem' }));
   return file;
 }
 

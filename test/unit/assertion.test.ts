@@ -11,12 +11,10 @@ import {
 } from '../../src/core/assertion.js';
 import { ExoLoginError } from '../../src/core/errors.js';
 import type { HttpRequest, HttpResponse } from '../../src/core/http.js';
-import type { RetryClock } from '../../src/core/retry.js';
+import { fakeClock } from '../support/clock.js';
+import { unsignedJwt } from '../support/jwt.js';
 
-function jwt(exp: number, n = 0): string {
-  const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${part({ alg: 'RS256' })}.${part({ exp, n })}.c2ln`;
-}
+const jwt = (exp: number, n = 0): string => unsignedJwt({ exp, n });
 
 describe('CachedAssertion', () => {
   it('shares one fetch among concurrent callers and reuses a fresh token', async () => {
@@ -93,15 +91,7 @@ describe('GitHub Actions OIDC source', () => {
   });
   /** A source whose GitHub answers `answers` in order (then succeeds); time moves only when it sleeps. */
   const source = (answers: HttpResponse[]) => {
-    let now = 1_000_000;
-    const clock: RetryClock = {
-      now: () => now,
-      random: () => 0,
-      sleep: (ms) => {
-        now += ms;
-        return Promise.resolve();
-      },
-    };
+    const clock = fakeClock({ random: 0 });
     const requests: HttpRequest[] = [];
     const send = (req: HttpRequest): Promise<HttpResponse> => {
       requests.push(req);
@@ -129,4 +119,30 @@ describe('GitHub Actions OIDC source', () => {
     );
     expect((error as ExoLoginError).message).toContain('TROUBLESHOOTING.md#id-token-request');
   });
+});
+
+describe('ACTIONS_ID_TOKEN_REQUEST_URL (issue 9.9)', () => {
+  const source = (url: string) =>
+    gitHubActionsSource({ ACTIONS_ID_TOKEN_REQUEST_URL: url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't' });
+  it('takes an https:// URL', () => {
+    expect(
+      source('https://pipelines.actions.githubusercontent.com/x/idtoken?api-version=2.0').description,
+    ).toBe('GitHub Actions OIDC');
+  });
+  it.each(['http://127.0.0.1:8080/idtoken', 'ftp://x/y', 'not a url', 'https://user:pw@host/idtoken'])(
+    'refuses %s, naming the variable and without Entra advice',
+    (url) => {
+      let error: unknown;
+      try {
+        source(url);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ExoLoginError);
+      expect((error as ExoLoginError).code).toBe('oidc-url');
+      const message = (error as Error).message;
+      expect(message).toMatch(/^ACTIONS_ID_TOKEN_REQUEST_URL is '.*', not an https:\/\/ URL: /);
+      expect(message).not.toMatch(/authority-host|Entra|pw@/);
+    },
+  );
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ExoLoginError } from '../../src/core/errors.js';
-import { resolveSettings } from '../../src/core/token.js';
-import { CLI_FIELD_NAMES, parseCli } from '../../src/cli/args.js';
-import { resolveSourceKind } from '../../src/cli/source.js';
+import { organizationWarning, resolveSettings } from '../../src/core/settings.js';
+import { CLI_SETTING_NAMES, parseCli } from '../../src/cli/args.js';
+import { resolveSourceKind } from '../../src/core/sources.js';
 
 describe('exo-login command line', () => {
   it('defaults settings to the workload-identity variables, flags winning', () => {
@@ -16,10 +16,12 @@ describe('exo-login command line', () => {
       env,
     );
     expect(args.command).toBe('token');
-    expect(args.tenantId).toBe('contoso.onmicrosoft.com');
-    expect(args.clientId).toBe('flag-client');
-    expect(args.authorityHost).toBe('https://login.microsoftonline.us/');
-    expect(args.resources).toBe('exchange,graph');
+    expect(args.settings.tenantId).toBe('contoso.onmicrosoft.com');
+    expect(args.settings.clientId).toBe('flag-client');
+    // Where each came from: the flag, or the variable it falls back to.
+    expect(args.fromVariable).toEqual(['tenantId', 'authorityHost']);
+    expect(args.settings.authorityHost).toBe('https://login.microsoftonline.us/');
+    expect(args.settings.resources).toEqual(['exchange', 'graph']);
     expect(args.format).toBe('raw');
   });
   it('shows help with no command, for help COMMAND and for --help', () => {
@@ -54,6 +56,13 @@ describe('exo-login command line', () => {
     );
     expect(usage(['token', '--source', 'vault'])).toMatch(/--source must be one of auto, github, file, env/);
     expect(usage(['whoami', 'extra'])).toMatch(/Unexpected arguments/);
+    // One sentence, one period (issue 9.12).
+    expect(usage(['run', '--timeout-minutes', '-1'])).toBe(
+      "Option --timeout-minutes needs a value (M); for one that starts with '-', write --timeout-minutes=VALUE. See exo-login --help.",
+    );
+    expect(usage(['help', 'bogus'])).toMatch(
+      /^No help for 'bogus': the commands are token, whoami, run, help\. See exo-login --help\.$/,
+    );
   });
 });
 
@@ -77,7 +86,7 @@ describe('settings errors name the option and the variable it falls back to', ()
   const CLIENT = '5f0d7c9a-1b2c-4d3e-8f4a-5b6c7d8e9f0a';
   const resolve = (raw: Partial<Parameters<typeof resolveSettings>[0]>): string => {
     try {
-      resolveSettings({ tenantId: 'contoso.onmicrosoft.com', clientId: CLIENT, ...raw }, CLI_FIELD_NAMES);
+      resolveSettings({ tenantId: 'contoso.onmicrosoft.com', clientId: CLIENT, ...raw }, CLI_SETTING_NAMES);
     } catch (error) {
       return (error as Error).message;
     }
@@ -107,16 +116,31 @@ describe('settings errors name the option and the variable it falls back to', ()
           environment: 'O365USGovDoD',
           authorityHost: 'login.microsoftonline.us',
         },
-        CLI_FIELD_NAMES,
+        CLI_SETTING_NAMES,
       ).authorityHost,
     ).toBe('login.microsoftonline.us');
+  });
+  it('records where each setting came from, so warnings can say so (issue 9.11)', () => {
+    const args = parseCli(['whoami', '--client-id', CLIENT], { AZURE_TENANT_ID: 'contoso.com' });
+    const settings = resolveSettings(args.settings, CLI_SETTING_NAMES, args.fromVariable);
+    expect(settings.sources).toMatchObject({
+      tenantId: 'variable',
+      clientId: 'given',
+      organization: 'tenant',
+      audience: 'default',
+    });
+    expect(organizationWarning(settings)).toMatch(
+      /^organization contoso\.com, taken from the tenant ID, is not an initial \*\.onmicrosoft\.com domain: .*set --organization \(or EXO_ORGANIZATION\) to it/,
+    );
   });
   it('takes the environment from EXO_ENVIRONMENT, the flag first', () => {
     const env = {
       EXO_ENVIRONMENT: 'O365USGovGCCHigh',
       AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
     };
-    expect(parseCli(['whoami'], env).environment).toBe('O365USGovGCCHigh');
-    expect(parseCli(['whoami', '--environment', 'O365USGovDoD'], env).environment).toBe('O365USGovDoD');
+    expect(parseCli(['whoami'], env).settings.environment).toBe('O365USGovGCCHigh');
+    expect(parseCli(['whoami', '--environment', 'O365USGovDoD'], env).settings.environment).toBe(
+      'O365USGovDoD',
+    );
   });
 });

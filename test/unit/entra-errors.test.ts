@@ -6,11 +6,9 @@ import {
   parseEntraError,
   troubleForEntraError,
 } from '../../src/core/entra-errors.js';
+import { unsignedJwt } from '../support/jwt.js';
 
-function jwt(claims: Record<string, unknown>): string {
-  const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${part({ alg: 'RS256' })}.${part(claims)}.c2ln`;
-}
+const jwt = unsignedJwt;
 
 const body70021 = JSON.stringify({
   error: 'invalid_request',

@@ -5,30 +5,15 @@ import {
   retryAfterVerdict,
   timeoutWithin,
   withRetry,
-  type RetryClock,
   type RetryPolicy,
 } from '../../src/core/retry.js';
-
-function fakeClock(random = 0.5): RetryClock & { slept: number[] } {
-  let now = 1_000_000;
-  const slept: number[] = [];
-  return {
-    slept,
-    now: () => now,
-    random: () => random,
-    sleep: (ms) => {
-      slept.push(ms);
-      now += ms;
-      return Promise.resolve();
-    },
-  };
-}
+import { fakeClock } from '../support/clock.js';
 
 const policy: RetryPolicy = { maxAttempts: 4, maxElapsedMs: 30_000, baseDelayMs: 100, maxDelayMs: 1_000 };
 
 describe('withRetry', () => {
   it('retries transient failures with growing jittered delays, then succeeds', async () => {
-    const clock = fakeClock(1);
+    const clock = fakeClock({ random: 1 });
     let calls = 0;
     const result = await withRetry(
       (attempt) => {
@@ -71,7 +56,7 @@ describe('withRetry', () => {
     expect(clock.slept).toHaveLength(3);
   });
   it('honours Retry-After above the backoff cap but not past the time budget', async () => {
-    const clock = fakeClock(0);
+    const clock = fakeClock({ random: 0 });
     const events: number[] = [];
     let calls = 0;
     await expect(
@@ -89,7 +74,7 @@ describe('withRetry', () => {
 
 describe('withRetry: the time budget bounds each attempt', () => {
   it('tells every attempt when the budget ends, so a request timeout can be cut to the time left', async () => {
-    const clock = fakeClock(0);
+    const clock = fakeClock({ random: 0 });
     const timeouts: number[] = [];
     await expect(
       withRetry(
@@ -106,7 +91,7 @@ describe('withRetry: the time budget bounds each attempt', () => {
     expect(timeouts).toEqual([15_000, 15_000, 6_000]);
   });
   it('does not start an attempt with no time left', async () => {
-    const clock = fakeClock(0);
+    const clock = fakeClock({ random: 0 });
     let calls = 0;
     await expect(
       withRetry(

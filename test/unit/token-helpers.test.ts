@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { audienceClaim, decodeJwtClaims, expiryOf, rolesClaim } from '../../src/core/jwt.js';
 import { authorityMetadata, claimsOf, resolveSettings } from '../../src/core/token.js';
 import { EnvVar, tokenVariables } from '../../src/core/variables.js';
+import { unsignedJwt } from '../support/jwt.js';
+import { LIBRARY_SETTING_NAMES } from '../../src/core/settings.js';
 
-const jwt = (claims: unknown): string =>
-  `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+const jwt = (claims: unknown): string => unsignedJwt(claims);
 
 describe('JWT claims (diagnostics only, never verification)', () => {
   it('reads claims and tolerates garbage', () => {
@@ -62,6 +63,17 @@ describe('settings and variables', () => {
       ],
       audience: 'api://AzureADTokenExchangeUSGov',
       authorityHost: 'login.microsoftonline.us',
+      // Where each value came from: the organization from the tenant ID, the rest given or the cloud's.
+      sources: {
+        tenantId: 'given',
+        clientId: 'given',
+        environment: 'given',
+        organization: 'tenant',
+        resources: 'given',
+        audience: 'default',
+        authorityHost: 'default',
+      },
+      names: LIBRARY_SETTING_NAMES,
     });
   });
   it('lists only the variables for tokens that exist', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyHttpFailure } from '../../src/core/assertion.js';
 import { TransportError } from '../../src/core/errors.js';
-import { redactCredentials } from '../../src/core/http.js';
-import { fixForTransport } from '../../src/core/troubleshooting.js';
+import { ENDPOINTS, redactCredentials, type Endpoint } from '../../src/core/http.js';
+import { explainTransport, fixForTransport } from '../../src/core/troubleshooting.js';
 
 describe('redactCredentials', () => {
   it('hides user:password in every URL of a message and leaves the rest', () => {
@@ -48,7 +48,8 @@ describe('transport failures', () => {
     url = 'https://login.example:8443/t/oauth2/v2.0/token',
     lookupHost?: string,
     message = 'x',
-  ) => new TransportError(message, url, errno, undefined, lookupHost);
+    endpoint: Endpoint = ENDPOINTS.entra,
+  ) => new TransportError(message, url, errno, undefined, lookupHost, endpoint);
 
   // What Node 24 (OpenSSL 3.5) reports for an https:// URL on a port that speaks plain HTTP or something else.
   const httpPeer =
@@ -99,7 +100,7 @@ describe('transport failures', () => {
 
   it('names the host DNS does not know, and tells a mistyped host from a mistyped proxy', () => {
     expect(fixForTransport(failed('ENOTFOUND', 'https://login.example/t', 'login.example'))).toMatch(
-      /^No such host: DNS does not know login\.example; check the host name \(for Entra, `authority-host`\)\. Fix: .*TROUBLESHOOTING\.md#network/,
+      /^No such host: DNS does not know login\.example; check the authority-host setting\. Fix: .*TROUBLESHOOTING\.md#network/,
     );
     // Without the looked-up name (another transport), the URL's host is the one named.
     expect(fixForTransport(failed('ENOTFOUND'))).toMatch(/^No such host: DNS does not know login\.example;/);
@@ -114,7 +115,7 @@ describe('transport failures', () => {
       expect(error.permanent).toBe('not-https');
       expect(classifyHttpFailure(error, 0)).toEqual({ transient: false });
       expect(fixForTransport(error)).toMatch(
-        /^login\.example:8443 must be reached over HTTPS \(an https:\/\/ URL, a port that speaks TLS\)\. Fix: .*TROUBLESHOOTING\.md#network/,
+        /^login\.example:8443 must be reached over HTTPS \(an https:\/\/ URL, a port that speaks TLS\); check the authority-host setting\. Fix: .*TROUBLESHOOTING\.md#network/,
       );
     }
     const refused = failed('EPROTO', undefined, undefined, handshake);
@@ -138,7 +139,38 @@ describe('transport failures', () => {
     expect(fixForTransport(error)).toMatch(/^No such host: DNS does not know login\.example;/);
   });
 
+  it('names the endpoint and its own setting, never Entra advice for GitHub (issue 9.9)', () => {
+    const oidc = (errno: string, message = 'x') =>
+      failed(errno, 'https://pipelines.actions.example/idtoken', undefined, message, ENDPOINTS.oidc);
+    for (const errno of ['ECONNRESET', 'ERR_NOT_HTTPS', 'ENOTFOUND', 'ERR_TLS_CERT_ALTNAME_INVALID']) {
+      const text = explainTransport(oidc(errno, 'read ECONNRESET'));
+      expect(text, errno).toMatch(/^Cannot reach GitHub's OIDC service at pipelines\.actions\.example: /);
+      expect(text, errno).toContain('ACTIONS_ID_TOKEN_REQUEST_URL');
+      expect(text, errno).not.toMatch(/check the authority-host/);
+    }
+    expect(explainTransport(failed('ECONNRESET', undefined, undefined, 'read ECONNRESET'))).toMatch(
+      /^Cannot reach Entra ID at login\.example:8443: read ECONNRESET\. Check that the runner reaches login\.example:8443, which the authority-host setting names for Entra ID\. Fix: /,
+    );
+  });
+
+  it('explains a certificate for another host as the wrong host, not a CA to trust (issue 9.9)', () => {
+    const error = failed('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(error.diagnosis).toBe('wrong-host');
+    expect(error.transient).toBe(false);
+    const fix = fixForTransport(error);
+    expect(fix).toMatch(
+      /^The TLS certificate of login\.example:8443 is for another host name \(ERR_TLS_CERT_ALTNAME_INVALID\): this is the wrong host for Entra ID; check the authority-host setting\./,
+    );
+    expect(fix).toContain('TROUBLESHOOTING.md#wrong-host');
+    expect(fix).not.toContain('NODE_EXTRA_CA_CERTS');
+    expect(fixForTransport(failed('ERR_BODY_TOO_LARGE'))).toMatch(
+      /^No answer of Entra ID is that long: something else answered at login\.example:8443/,
+    );
+  });
+
   it('points a transient failure at the network fix alone', () => {
-    expect(fixForTransport(failed('ECONNRESET'))).toMatch(/^Fix: .*TROUBLESHOOTING\.md#network\.\)$/);
+    expect(fixForTransport(failed('ECONNRESET'))).toMatch(
+      /^Check that the runner reaches login\.example:8443, which the authority-host setting names for Entra ID\. Fix: .*TROUBLESHOOTING\.md#network\.\)$/,
+    );
   });
 });

@@ -8,12 +8,24 @@ import {
   parseBoolean,
   parseClientId,
   parseEnvironment,
-  organizationWarning,
   parseOrganization,
   parseResources,
   parseTenantId,
-  withFallback,
 } from '../../src/core/validate.js';
+import { input, option } from '../../src/core/names.js';
+import { organizationWarning as warningFor, type SettingSource } from '../../src/core/settings.js';
+
+/** The warning for an organization, explicit or taken from the tenant, as the action names it. */
+function organizationWarning(
+  organization: string | undefined,
+  explicit: boolean,
+  environment: EnvironmentName,
+): string | undefined {
+  const source: SettingSource = explicit ? 'given' : 'tenant';
+  const sources = { organization: source } as Parameters<typeof warningFor>[0]['sources'];
+  const names = { organization: input('organization') } as Parameters<typeof warningFor>[0]['names'];
+  return warningFor({ organization, environment, sources, names });
+}
 
 const GUID = '8C3D2B5E-7A1F-4E6B-9D0C-2F4A6B8E1C3D';
 
@@ -29,40 +41,42 @@ function inputError(fn: () => unknown): InputError {
 
 describe('tenant and client ids', () => {
   it('accepts a GUID or a domain, lower-cased', () => {
-    expect(parseTenantId(` ${GUID} `, 'tenant-id')).toBe(GUID.toLowerCase());
-    expect(parseTenantId('Contoso.onmicrosoft.com', 'tenant-id')).toBe('contoso.onmicrosoft.com');
+    expect(parseTenantId(` ${GUID} `, input('tenant-id'))).toBe(GUID.toLowerCase());
+    expect(parseTenantId('Contoso.onmicrosoft.com', input('tenant-id'))).toBe('contoso.onmicrosoft.com');
   });
   it('names the input and the accepted forms', () => {
-    const error = inputError(() => parseTenantId('not a tenant', 'tenant-id'));
+    const error = inputError(() => parseTenantId('not a tenant', input('tenant-id')));
     expect(error.input).toBe('tenant-id');
     expect(error.message).toMatch(/^Input 'tenant-id' must be a GUID .* or a domain/);
-    expect(inputError(() => parseTenantId('', 'tenant-id')).message).toMatch(/is required/);
-    expect(inputError(() => parseTenantId('common', 'tenant-id')).message).toMatch(/must name one tenant/);
+    expect(inputError(() => parseTenantId('', input('tenant-id'))).message).toMatch(/is required/);
+    expect(inputError(() => parseTenantId('common', input('tenant-id'))).message).toMatch(
+      /must name one tenant/,
+    );
   });
   it('requires the client id to be a GUID', () => {
-    expect(parseClientId(GUID, 'client-id')).toBe(GUID.toLowerCase());
-    expect(inputError(() => parseClientId('contoso.onmicrosoft.com', 'client-id')).message).toMatch(
+    expect(parseClientId(GUID, input('client-id'))).toBe(GUID.toLowerCase());
+    expect(inputError(() => parseClientId('contoso.onmicrosoft.com', input('client-id'))).message).toMatch(
       /^Input 'client-id' must be the application \(client\) ID/,
     );
-    expect(inputError(() => parseClientId('', '--client-id')).message).toMatch(
+    expect(inputError(() => parseClientId('', option('--client-id'))).message).toMatch(
       /^Option --client-id is required: the application/,
     );
   });
   it('names the variable a CLI option falls back to, after "is required" and before other errors', () => {
-    const name = withFallback('--tenant-id', 'AZURE_TENANT_ID');
+    const name = option('--tenant-id', 'AZURE_TENANT_ID');
     const missing = inputError(() => parseTenantId(' ', name));
     expect(missing.message).toMatch(
       /^Option --tenant-id is required \(or set AZURE_TENANT_ID\): the directory \(tenant\) ID GUID/,
     );
     expect(missing.input).toBe('--tenant-id');
-    expect(
-      inputError(() => parseClientId('', withFallback('--client-id', 'AZURE_CLIENT_ID'))).message,
-    ).toMatch(/^Option --client-id is required \(or set AZURE_CLIENT_ID\): /);
+    expect(inputError(() => parseClientId('', option('--client-id', 'AZURE_CLIENT_ID'))).message).toMatch(
+      /^Option --client-id is required \(or set AZURE_CLIENT_ID\): /,
+    );
     expect(inputError(() => parseTenantId('nope', name)).message).toMatch(
       /^Option --tenant-id \(or AZURE_TENANT_ID\) must be a GUID/,
     );
     // The action's messages are unchanged.
-    expect(inputError(() => parseTenantId('', 'tenant-id')).message).toBe(
+    expect(inputError(() => parseTenantId('', input('tenant-id'))).message).toBe(
       "Input 'tenant-id' is required: the directory (tenant) ID GUID or a domain such as contoso.onmicrosoft.com.",
     );
   });
@@ -78,14 +92,18 @@ describe('tenant and client ids', () => {
 
 describe('organization', () => {
   it('defaults to a domain tenant id and is absent for a GUID tenant', () => {
-    expect(parseOrganization('', 'contoso.onmicrosoft.com', 'organization')).toBe('contoso.onmicrosoft.com');
-    expect(parseOrganization('', GUID, 'organization')).toBeUndefined();
-    expect(parseOrganization('Fabrikam.onmicrosoft.com', GUID, 'organization')).toBe(
+    expect(parseOrganization('', 'contoso.onmicrosoft.com', input('organization'))).toBe(
+      'contoso.onmicrosoft.com',
+    );
+    expect(parseOrganization('', GUID, input('organization'))).toBeUndefined();
+    expect(parseOrganization('Fabrikam.onmicrosoft.com', GUID, input('organization'))).toBe(
       'fabrikam.onmicrosoft.com',
     );
   });
   it('refuses a GUID, which Connect-ExchangeOnline does not reliably accept', () => {
-    expect(inputError(() => parseOrganization(GUID, GUID, 'organization')).message).toMatch(/initial domain/);
+    expect(inputError(() => parseOrganization(GUID, GUID, input('organization'))).message).toMatch(
+      /initial domain/,
+    );
   });
   it("warns when it is not the tenant's initial domain in its cloud", () => {
     expect(organizationWarning('contoso.onmicrosoft.com', true, 'O365Default')).toBeUndefined();
@@ -108,45 +126,45 @@ describe('organization', () => {
 
 describe('environment, resources, audience, authority host', () => {
   it('accepts the Connect-ExchangeOnline environment names, case-insensitively', () => {
-    expect(parseEnvironment('', 'environment')).toBe('O365Default');
-    expect(parseEnvironment('o365usgovgcchigh', 'environment')).toBe('O365USGovGCCHigh');
-    expect(inputError(() => parseEnvironment('AzureUSGovernment', 'environment')).message).toMatch(
+    expect(parseEnvironment('', input('environment'))).toBe('O365Default');
+    expect(parseEnvironment('o365usgovgcchigh', input('environment'))).toBe('O365USGovGCCHigh');
+    expect(inputError(() => parseEnvironment('AzureUSGovernment', input('environment'))).message).toMatch(
       /must be one of O365Default, O365USGovGCCHigh, O365USGovDoD, O365China/,
     );
   });
   it('maps resource kinds to the cloud table and allows URL overrides', () => {
-    expect(parseResources('', 'O365Default', 'resources')).toEqual([
+    expect(parseResources('', 'O365Default', input('resources'))).toEqual([
       { kind: 'exchange', resource: 'https://outlook.office365.com' },
     ]);
-    expect(parseResources('exchange,\ncompliance\n graph ', 'O365USGovGCCHigh', 'resources')).toEqual([
+    expect(parseResources('exchange,\ncompliance\n graph ', 'O365USGovGCCHigh', input('resources'))).toEqual([
       { kind: 'exchange', resource: 'https://outlook.office365.us' },
       { kind: 'compliance', resource: 'https://ps.compliance.protection.office365.us' },
       { kind: 'graph', resource: 'https://graph.microsoft.us' },
     ]);
-    expect(parseResources('exchange=https://outlook.office365.us/', 'O365USGovDoD', 'resources')).toEqual([
-      { kind: 'exchange', resource: 'https://outlook.office365.us' },
-    ]);
+    expect(
+      parseResources('exchange=https://outlook.office365.us/', 'O365USGovDoD', input('resources')),
+    ).toEqual([{ kind: 'exchange', resource: 'https://outlook.office365.us' }]);
   });
   it('rejects unknown kinds, duplicates and non-HTTPS overrides', () => {
     expect(
-      inputError(() => parseResources('exchange,sharepoint', 'O365Default', 'resources')).message,
+      inputError(() => parseResources('exchange,sharepoint', 'O365Default', input('resources'))).message,
     ).toMatch(/accepts exchange, compliance, graph .* got 'sharepoint'/);
-    expect(inputError(() => parseResources('graph,graph', 'O365Default', 'resources')).message).toMatch(
-      /twice/,
-    );
-    expect(inputError(() => parseResources('exchange=http://x', 'O365Default', 'resources')).message).toMatch(
-      /https/,
-    );
+    expect(
+      inputError(() => parseResources('graph,graph', 'O365Default', input('resources'))).message,
+    ).toMatch(/twice/);
+    expect(
+      inputError(() => parseResources('exchange=http://x', 'O365Default', input('resources'))).message,
+    ).toMatch(/https/);
   });
   it('defaults the audience per cloud', () => {
-    expect(parseAudience('', 'O365Default', 'audience')).toBe('api://AzureADTokenExchange');
-    expect(parseAudience('', 'O365China', 'audience')).toBe('api://AzureADTokenExchangeChina');
-    expect(parseAudience(' custom ', 'O365Default', 'audience')).toBe('custom');
-    expect(inputError(() => parseAudience('a b', 'O365Default', 'audience')).input).toBe('audience');
+    expect(parseAudience('', 'O365Default', input('audience'))).toBe('api://AzureADTokenExchange');
+    expect(parseAudience('', 'O365China', input('audience'))).toBe('api://AzureADTokenExchangeChina');
+    expect(parseAudience(' custom ', 'O365Default', input('audience'))).toBe('custom');
+    expect(inputError(() => parseAudience('a b', 'O365Default', input('audience'))).input).toBe('audience');
   });
   it('takes a host[:port] for the authority, tolerating https://', () => {
     const host = (value: string, environment: EnvironmentName = 'O365Default') =>
-      parseAuthorityHost(value, environment, 'authority-host', 'environment');
+      parseAuthorityHost(value, environment, input('authority-host'), input('environment'));
     expect(host('', 'O365USGovDoD')).toBe('login.microsoftonline.us');
     expect(host('localhost:8443')).toBe('localhost:8443');
     expect(host('https://Login.Example.net/')).toBe('login.example.net');
@@ -155,27 +173,27 @@ describe('environment, resources, audience, authority host', () => {
     expect(inputError(() => host('login.example.net:443/tenant')).message).toMatch(/without a path/);
   });
   it('drops an explicit default port', () => {
-    expect(parseAuthorityHost('https://login.microsoftonline.com:443/', 'O365Default', 'a', 'e')).toBe(
-      'login.microsoftonline.com',
-    );
-    expect(parseAuthorityHost('localhost:443', 'O365Default', 'a', 'e')).toBe('localhost');
+    expect(
+      parseAuthorityHost('https://login.microsoftonline.com:443/', 'O365Default', input('a'), input('e')),
+    ).toBe('login.microsoftonline.com');
+    expect(parseAuthorityHost('localhost:443', 'O365Default', input('a'), input('e'))).toBe('localhost');
   });
   it("refuses another cloud's Entra host, and takes hosts the table does not know", () => {
     const host = (value: string, environment: EnvironmentName) =>
-      parseAuthorityHost(value, environment, 'authority-host', 'environment');
+      parseAuthorityHost(value, environment, input('authority-host'), input('environment'));
     const usGov = inputError(() => host('https://login.microsoftonline.us/', 'O365Default'));
     expect(usGov.input).toBe('authority-host');
     expect(usGov.message).toBe(
-      "Input 'authority-host' is login.microsoftonline.us, the Entra host of O365USGovGCCHigh and O365USGovDoD, but environment is O365Default: set environment to one of those, or leave authority-host empty.",
+      "Input 'authority-host' is login.microsoftonline.us, the Entra host of O365USGovGCCHigh and O365USGovDoD, but 'environment' is O365Default: set 'environment' to one of those, or leave 'authority-host' empty.",
     );
     expect(inputError(() => host('login.chinacloudapi.cn', 'O365USGovGCCHigh')).message).toMatch(
-      /is login\.chinacloudapi\.cn, the Entra host of O365China, but environment is O365USGovGCCHigh: set environment to O365China, or/,
+      /is login\.chinacloudapi\.cn, the Entra host of O365China, but 'environment' is O365USGovGCCHigh: set 'environment' to O365China, or/,
     );
     expect(inputError(() => host('LOGIN.partner.microsoftonline.cn.', 'O365Default')).message).toMatch(
       /the Entra host of O365China/,
     );
     expect(inputError(() => host('login.microsoftonline.com:443', 'O365USGovDoD')).message).toMatch(
-      /is login\.microsoftonline\.com, the Entra host of O365Default, but environment is O365USGovDoD/,
+      /is login\.microsoftonline\.com, the Entra host of O365Default, but 'environment' is O365USGovDoD/,
     );
     expect(host('login.microsoftonline.us', 'O365USGovDoD')).toBe('login.microsoftonline.us');
     expect(host('https://login.microsoftonline.us/', 'O365USGovGCCHigh')).toBe('login.microsoftonline.us');
@@ -183,10 +201,39 @@ describe('environment, resources, audience, authority host', () => {
     expect(host('login.sovereign.example', 'O365USGovGCCHigh')).toBe('login.sovereign.example');
     expect(host('localhost:8443', 'O365China')).toBe('localhost:8443');
   });
+  it('takes host names, IP addresses and ports, and refuses anything else by name (issue 9.7)', () => {
+    const host = (value: string) =>
+      parseAuthorityHost(value, 'O365Default', input('authority-host'), input('environment'));
+    expect(host('127.0.0.1:8443')).toBe('127.0.0.1:8443');
+    expect(host('[::1]:8443')).toBe('[::1]:8443');
+    expect(host('login.example.net.')).toBe('login.example.net');
+    expect(host(`${'a'.repeat(63)}.example`)).toBe(`${'a'.repeat(63)}.example`);
+    const long = 'x'.repeat(100_000);
+    for (const bad of [
+      '-1',
+      'nan',
+      '1e3',
+      '1.2.3',
+      `${'a'.repeat(64)}.example`,
+      `${'a.'.repeat(127)}com`,
+      'login.example:0',
+      'login.example:70000',
+      '[nope]:1',
+      'a_b.example',
+      long,
+    ]) {
+      const error = inputError(() => host(bad));
+      expect(error.message, bad.slice(0, 20)).toMatch(
+        /^Input 'authority-host' must be a host name such as login\.microsoftonline\.us, or an IP address/,
+      );
+      expect(error.message.length, bad.slice(0, 20)).toBeLessThan(300);
+    }
+    expect(inputError(() => host(long)).message).toContain("…' (100000 characters).");
+  });
   it('reads booleans strictly', () => {
-    expect(parseBoolean('', 'export-env', false)).toBe(false);
-    expect(parseBoolean('TRUE', 'export-env', false)).toBe(true);
-    expect(inputError(() => parseBoolean('yes', 'export-env', false)).message).toBe(
+    expect(parseBoolean('', input('export-env'), false)).toBe(false);
+    expect(parseBoolean('TRUE', input('export-env'), false)).toBe(true);
+    expect(inputError(() => parseBoolean('yes', input('export-env'), false)).message).toBe(
       "Input 'export-env' must be true or false; got 'yes'.",
     );
   });

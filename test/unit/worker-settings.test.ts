@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { HELP } from '../../src/cli/help.js';
+import { helpText } from '../../src/cli/help.js';
+import { input, option } from '../../src/core/names.js';
 import {
   defaultText,
   parseCount,
@@ -15,34 +16,45 @@ import {
 
 describe('worker settings', () => {
   it('takes whole counts within bounds', () => {
-    expect(parseCount('', 'max-parallel', 3, 1, 64)).toBe(3);
-    expect(parseCount(' 8 ', 'max-parallel', 3, 1, 64)).toBe(8);
+    expect(parseCount('', input('max-parallel'), 3, 1, 64)).toBe(3);
+    expect(parseCount(' 8 ', input('max-parallel'), 3, 1, 64)).toBe(8);
     for (const bad of ['0', '65', '1.5', 'two', '-1'])
-      expect(() => parseCount(bad, 'max-parallel', 3, 1, 64)).toThrow(
+      expect(() => parseCount(bad, input('max-parallel'), 3, 1, 64)).toThrow(
         /^Input 'max-parallel' must be a whole number from 1 to 64/,
       );
   });
   it('takes minutes with decimals, up to a day', () => {
-    expect(parseMinutes('', 'timeout-minutes')).toBe(30);
-    expect(parseMinutes('0.5', 'timeout-minutes')).toBe(0.5);
-    expect(parseMinutes('.25', 'timeout-minutes')).toBe(0.25);
+    expect(parseMinutes('', input('timeout-minutes'))).toBe(30);
+    expect(parseMinutes('0.5', input('timeout-minutes'))).toBe(0.5);
+    expect(parseMinutes('.25', input('timeout-minutes'))).toBe(0.25);
     for (const bad of ['0', '-1', '1441', '1e3', 'ten'])
-      expect(() => parseMinutes(bad, 'timeout-minutes')).toThrow(
+      expect(() => parseMinutes(bad, input('timeout-minutes'))).toThrow(
         /^Input 'timeout-minutes' must be a number of minutes/,
       );
   });
   it('takes a shard as i/n', () => {
-    expect(parseShard('', 'shard')).toBeUndefined();
-    expect(parseShard('2 / 4', 'shard')).toEqual({ index: 2, total: 4 });
+    expect(parseShard('', input('shard'))).toBeUndefined();
+    expect(parseShard('2 / 4', input('shard'))).toEqual({ index: 2, total: 4 });
     for (const bad of ['0/4', '5/4', '1/0', '1/257', '2', 'a/b'])
-      expect(() => parseShard(bad, 'shard')).toThrow(/^Input 'shard' must be i\/n/);
+      expect(() => parseShard(bad, input('shard'))).toThrow(/^Input 'shard' must be i\/n/);
+  });
+  it('cites the workflow expression for the input, and a command-line example for the option (issue 9.12)', () => {
+    expect(() => parseShard('5/4', input('shard'))).toThrow(/e\.g\. '\$\{\{ matrix\.shard \}\}\/4'/);
+    let message = '';
+    try {
+      parseShard('5/4', option('shard'));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^Option --shard must be i\/n .*e\.g\. 2\/4/);
+    expect(message).not.toContain('matrix');
   });
   it('takes a module release version, not a prerelease that Import-Module -RequiredVersion cannot load', () => {
-    expect(parseModuleVersion('', 'module-version')).toBeUndefined();
-    expect(parseModuleVersion(' 3.7.2 ', 'module-version')).toBe('3.7.2');
-    expect(parseModuleVersion('3.9.0.1', 'module-version')).toBe('3.9.0.1');
+    expect(parseModuleVersion('', input('module-version'))).toBeUndefined();
+    expect(parseModuleVersion(' 3.7.2 ', input('module-version'))).toBe('3.7.2');
+    expect(parseModuleVersion('3.9.0.1', input('module-version'))).toBe('3.9.0.1');
     for (const bad of ['3.8.0-Preview1', '3', 'latest', "3.7'; Remove-Item"])
-      expect(() => parseModuleVersion(bad, 'module-version')).toThrow(
+      expect(() => parseModuleVersion(bad, input('module-version'))).toThrow(
         /^Input 'module-version' must be an ExchangeOnlineManagement release version/,
       );
   });
@@ -61,20 +73,23 @@ describe('the table of worker settings', () => {
   });
   it('is what the parsers fall back to and where they draw the line', () => {
     const { maxParallel, timeoutMinutes, shard } = WORKER_SETTINGS;
-    expect(parseMaxParallel('', 'max-parallel')).toBe(maxParallel.default);
-    expect(parseMaxParallel(String(maxParallel.max), 'max-parallel')).toBe(maxParallel.max);
-    expect(() => parseMaxParallel(String(maxParallel.max + 1), 'max-parallel')).toThrow();
-    expect(() => parseMaxParallel(String(maxParallel.min - 1), 'max-parallel')).toThrow();
-    expect(parseMinutes('', 'timeout-minutes')).toBe(timeoutMinutes.default);
-    expect(() => parseMinutes(String(timeoutMinutes.max + 1), 'timeout-minutes')).toThrow();
-    expect(parseShard(`${shard.max}/${shard.max}`, 'shard')).toEqual({ index: shard.max, total: shard.max });
-    expect(() => parseShard(`1/${shard.max + 1}`, 'shard')).toThrow();
+    expect(parseMaxParallel('', input('max-parallel'))).toBe(maxParallel.default);
+    expect(parseMaxParallel(String(maxParallel.max), input('max-parallel'))).toBe(maxParallel.max);
+    expect(() => parseMaxParallel(String(maxParallel.max + 1), input('max-parallel'))).toThrow();
+    expect(() => parseMaxParallel(String(maxParallel.min - 1), input('max-parallel'))).toThrow();
+    expect(parseMinutes('', input('timeout-minutes'))).toBe(timeoutMinutes.default);
+    expect(() => parseMinutes(String(timeoutMinutes.max + 1), input('timeout-minutes'))).toThrow();
+    expect(parseShard(`${shard.max}/${shard.max}`, input('shard'))).toEqual({
+      index: shard.max,
+      total: shard.max,
+    });
+    expect(() => parseShard(`1/${shard.max + 1}`, input('shard'))).toThrow();
   });
   it("is what exo-login run's help says", () => {
     const { maxParallel, timeoutMinutes } = WORKER_SETTINGS;
-    expect(HELP.run).toContain(
+    expect(helpText('run')).toContain(
       `--max-parallel N        workers at once, ${maxParallel.min}–${maxParallel.max} (default ${maxParallel.default})`,
     );
-    expect(HELP.run).toContain(`(default ${timeoutMinutes.default})`);
+    expect(helpText('run')).toContain(`(default ${timeoutMinutes.default})`);
   });
 });

@@ -3,11 +3,12 @@
  * by), reparented to PID 1. Ended where Linux gives exo-login a writable cgroup v2 (RunCgroup); elsewhere exo-login
  * promises only what the process group, the parent chain and the inherited marker reach, and these are skipped.
  */
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RunCgroup } from '../../src/workers/cgroup.js';
+import { inCgroup, RunCgroup } from '../../src/workers/cgroup.js';
 import { runWorkers } from '../../src/workers/index.js';
 import { alive, recordingLogger, sleep, tokensFor, workspace } from '../support/workers.js';
 
@@ -63,12 +64,24 @@ describe.skipIf(!contained)('in a cgroup, a worker cannot outlive the run', () =
     expect(alive(pid), `pid ${pid}`).toBe(false);
   });
 
-  it('leaves no cgroup behind', async () => {
-    const own = RunCgroup.create(`exo-login-check-${process.pid}`);
-    const parent = own && join(own.dir, '..');
-    own?.end();
-    await runOne(escaping('exit 0'), 60_000);
-    const { readdirSync } = await import('node:fs');
-    expect(readdirSync(parent ?? '/').filter((d) => d.startsWith('exo-login-'))).toEqual([]);
+  it('ends with the run: every process in it killed, and the cgroup removed', async () => {
+    const run = RunCgroup.create(`exo-login-test-${process.pid}`);
+    const dir = run?.worker();
+    if (!run || dir === undefined) throw new Error('no cgroup');
+    const [command, args] = inCgroup(dir, '/bin/sh', ['-c', 'sleep 1000 & exec sleep 1000']);
+    const child = spawn(command, args, { stdio: 'ignore', detached: true });
+    for (
+      let i = 0;
+      i < 100 && readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim().split('\n').length < 2;
+      i++
+    )
+      await sleep(10);
+    const pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim().split('\n').map(Number);
+    expect(pids).toContain(child.pid);
+    expect(pids).toHaveLength(2);
+    run.end();
+    expect(existsSync(run.dir)).toBe(false);
+    await sleep(50);
+    for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { input } from '../../src/core/names.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,10 +62,10 @@ describe('script expansion', () => {
 
 describe('planning workers before any request', () => {
   const names = {
-    scripts: 'scripts',
-    workingDirectory: 'working-directory',
-    organization: 'organization',
-    resources: 'resources',
+    scripts: input('scripts'),
+    workingDirectory: input('working-directory'),
+    organization: input('organization'),
+    resources: input('resources'),
   };
   const plan = async (
     files: string[],
@@ -120,6 +121,16 @@ describe('planning workers before any request', () => {
     ).rejects.toThrow(
       /^Input 'scripts' matched 'checks\/README\.md', which exo-login cannot run: use \.ps1, \.sh, \.js, \.mjs, \.py files/,
     );
+  });
+  it('summarises a long list of files it cannot run (issue 9.7)', async () => {
+    const many = Array.from({ length: 300 }, (_, i) => `docs/note-${String(i).padStart(3, '0')}.md`);
+    const error = (await plan(many, { patterns: ['docs/*'], organization: 'x.onmicrosoft.com' }).catch(
+      (e: unknown) => e,
+    )) as Error;
+    expect(error.message).toMatch(
+      /^Input 'scripts' matched 'docs\/note-000\.md', 'docs\/note-001\.md', .* and 295 more, which exo-login cannot run/,
+    );
+    expect(error.message.length).toBeLessThan(400);
   });
   it('needs an Exchange token for PowerShell workers, not for others', async () => {
     const org = 'contoso.onmicrosoft.com';

@@ -5,8 +5,9 @@ import {
   tokenFileSource,
   type FederatedTokenSource,
   type SourceDeps,
-} from '../core/assertion.js';
-import { ExoLoginError, InputError } from '../core/errors.js';
+} from './assertion.js';
+import { ExoLoginError, InputError } from './errors.js';
+import { option } from './names.js';
 
 export type SourceKind = 'auto' | 'github' | 'file' | 'env';
 export const SOURCE_KINDS: readonly SourceKind[] = ['auto', 'github', 'file', 'env'];
@@ -21,7 +22,8 @@ export interface SourceChoice {
 }
 
 /**
- * Picks where the federated token comes from. Explicit flags win; then GitHub Actions' OIDC variables, the
+ * Picks where the federated token comes from: one policy for the library (detectSource) and the CLI (--source,
+ * --token-file, --token-env), so both pick the same source in the same environment. Explicit flags win; then GitHub Actions' OIDC variables, the
  * workload-identity token file, and last a token in EXO_FEDERATED_TOKEN.
  */
 export function resolveSourceKind(choice: SourceChoice, env: NodeJS.ProcessEnv): Exclude<SourceKind, 'auto'> {
@@ -50,7 +52,7 @@ export function createSource(
       const path = choice.tokenFile ?? env['AZURE_FEDERATED_TOKEN_FILE'];
       if (!path)
         throw new InputError(
-          '--token-file',
+          option('token-file'),
           'is required with --source file (or set AZURE_FEDERATED_TOKEN_FILE).',
         );
       return tokenFileSource(path, choice.tokenFile ? '--token-file' : 'AZURE_FEDERATED_TOKEN_FILE');
