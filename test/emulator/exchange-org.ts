@@ -89,12 +89,22 @@ export class Organization {
   readonly store = new Map<string, Map<string, Row>>();
   readonly singletons = new Map<string, Row>();
 
+  readonly tenantId: string;
+  readonly domains: readonly string[];
+  readonly endpoint: 'exchange' | 'compliance';
+  /** Who applies the default ResultSize of 1000 and says so: the service ('server') or the client. */
+  resultSizeBy: 'server' | 'client' = 'server';
+
+  // Plain fields, not parameter properties: scripts load the emulator with Node's type stripping.
   constructor(
-    readonly tenantId: string,
-    readonly domains: readonly string[],
-    readonly endpoint: 'exchange' | 'compliance',
+    tenantId: string,
+    domains: readonly string[],
+    endpoint: 'exchange' | 'compliance',
     mailboxes: number,
   ) {
+    this.tenantId = tenantId;
+    this.domains = domains;
+    this.endpoint = endpoint;
     const org = this.initialDomain;
     this.singletons.set('OrganizationConfig', {
       Name: org.split('.')[0] ?? org,
@@ -248,9 +258,14 @@ export class Organization {
     return this.limit(rows, parameters);
   }
 
-  /** ResultSize as the service applies it: absent → 1000 and the warning when more exist; a number; Unlimited. */
+  /**
+   * ResultSize: absent → 1000 and the module's notice in @adminapi.warnings when more exist (the emulator's
+   * default, 'server'), or, with 'client', every row paged and no notice, leaving the 1000 and the notice to the
+   * client as the module does them (exchange-admin-api.md); a number; Unlimited.
+   */
   private limit(rows: Row[], parameters: Row): CmdletOutcome {
     const size = param(parameters, 'ResultSize');
+    if (size === undefined && this.resultSizeBy === 'client') return { ok: true, rows, warnings: [] };
     let limit = DEFAULT_RESULT_SIZE;
     if (size !== undefined) {
       if (typeof size === 'string' && size.trim().toLowerCase() === 'unlimited') limit = Infinity;

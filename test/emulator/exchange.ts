@@ -139,6 +139,8 @@ export interface ExchangeOptions {
   maxConcurrentPerTenant?: number;
   concurrencyRetryAfterSeconds?: number;
   cursorTtlMs?: number;
+  /** Who applies ResultSize's default of 1000 and gives the notice: 'server' (default) or 'client'. */
+  resultSizeBy?: 'server' | 'client';
 }
 
 export interface MintOptions {
@@ -176,6 +178,8 @@ export interface ExchangeApi {
   maxConcurrentPerTenant: number;
   concurrencyRetryAfterSeconds: number;
   cursorTtlMs: number;
+  /** See ExchangeOptions.resultSizeBy; applies to every organisation. */
+  resultSizeBy: 'server' | 'client';
   /** Mailboxes a tenant's organisation starts with (applies to organisations created after the change). */
   mailboxes: number;
   /** A token for the admin API signed like Entra's, without a token request (for tests of the emulator itself). */
@@ -220,6 +224,7 @@ const DEFAULTS = {
   maxConcurrentPerTenant: 5,
   concurrencyRetryAfterSeconds: 0.25,
   cursorTtlMs: 30 * 60 * 1000,
+  resultSizeBy: 'server' as 'server' | 'client',
 };
 
 interface Listener {
@@ -267,6 +272,7 @@ export async function startExchangeApi(
     if (!org) {
       const tenant = findTenant(tenantId);
       org = new Organization(tenantId, tenant?.domains ?? [], endpoint, settings.mailboxes);
+      org.resultSizeBy = settings.resultSizeBy;
       organizations.set(key, org);
     }
     return org;
@@ -274,36 +280,8 @@ export async function startExchangeApi(
 
   async function handle(host: ExchangeHost, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', origin(host));
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    const authorization = headers['authorization'];
-    const bearerToken = /^bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-    if (authorization !== undefined) headers['authorization'] = 'Bearer <redacted>';
-    const invoke = /^\/adminapi\/beta\/([^/]+)\/invokecommand$/i.exec(url.pathname);
-    const moduleFile = /^\/adminapi\/v1\.0\/([^/]+)\/exomodulefile$/i.exec(url.pathname);
-    const record: AdminRequestRecord = {
-      host,
-      kind: invoke ? 'invoke' : moduleFile ? 'moduleFile' : 'other',
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      query: url.search,
-      headers,
-      bearer: bearerToken !== undefined,
-      page: 0,
-      status: 0,
-      start: Date.now(),
-      end: 0,
-      inFlight: 0,
-      bytes: 0,
-    };
-    const claims = bearerToken === undefined ? undefined : decodeJwt(bearerToken)?.claims;
-    if (claims) record.tokenClaims = claims;
-    const tenantSegment = decodeURIComponent((invoke ?? moduleFile)?.[1] ?? '');
-    if (tenantSegment !== '') record.tenant = tenantSegment;
-    if (headers['x-anchormailbox'] !== undefined) record.anchor = headers['x-anchormailbox'];
-    if (headers['client-request-id'] !== undefined) record.clientRequestId = headers['client-request-id'];
+    const { record, bearerToken, tenantSegment } = recordOf(host, req, url);
+    const headers = record.headers;
     const skiptoken = url.searchParams.get('$skiptoken');
     if (skiptoken !== null) record.page = cursors.get(skiptoken)?.page ?? 1;
     requests.push(record);
@@ -334,17 +312,7 @@ export async function startExchangeApi(
       if (handled) return;
     }
     if ((host === 'exchange' || host === 'compliance') && settings.redirect) {
-      const target =
-        settings.redirect.to === 'foreign'
-          ? 'foreign'
-          : host === 'exchange'
-            ? 'exchangeRegional'
-            : 'complianceRegional';
-      return send(res, record, {
-        status: settings.redirect.status ?? 302,
-        body: '',
-        headers: { location: `${origin(target)}${url.pathname}${url.search}` },
-      });
+      return send(res, record, redirectAnswer(host, settings.redirect, url));
     }
     const endpoint = endpointOf(host);
     const auth = authenticate(bearerToken, endpoint, tenantSegment);
@@ -370,6 +338,17 @@ export async function startExchangeApi(
     } finally {
       inFlight.set(tenantId, (inFlight.get(tenantId) ?? 1) - 1);
     }
+  }
+
+  /** The front door's regional redirect: the same path on the regional host (same domain) or the foreign one. */
+  function redirectAnswer(host: 'exchange' | 'compliance', mode: RedirectMode, url: URL): AdminAnswer {
+    const target =
+      mode.to === 'foreign' ? 'foreign' : host === 'exchange' ? 'exchangeRegional' : 'complianceRegional';
+    return {
+      status: mode.status ?? 302,
+      body: '',
+      headers: { location: `${origin(target)}${url.pathname}${url.search}` },
+    };
   }
 
   function authenticate(
@@ -732,6 +711,13 @@ export async function startExchangeApi(
     set cursorTtlMs(value) {
       settings.cursorTtlMs = value;
     },
+    get resultSizeBy() {
+      return settings.resultSizeBy;
+    },
+    set resultSizeBy(value) {
+      settings.resultSizeBy = value;
+      for (const org of organizations.values()) org.resultSizeBy = value;
+    },
     get mailboxes() {
       return settings.mailboxes;
     },
@@ -757,6 +743,45 @@ export async function startExchangeApi(
     },
   };
   return api;
+}
+
+/** A request as recorded, headers included (the bearer token redacted, its claims kept). */
+function recordOf(
+  host: ExchangeHost,
+  req: IncomingMessage,
+  url: URL,
+): { record: AdminRequestRecord; bearerToken: string | undefined; tenantSegment: string } {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const authorization = headers['authorization'];
+  const bearerToken = /^bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (authorization !== undefined) headers['authorization'] = 'Bearer <redacted>';
+  const invoke = /^\/adminapi\/beta\/([^/]+)\/invokecommand$/i.exec(url.pathname);
+  const moduleFile = /^\/adminapi\/v1\.0\/([^/]+)\/exomodulefile$/i.exec(url.pathname);
+  const record: AdminRequestRecord = {
+    host,
+    kind: invoke ? 'invoke' : moduleFile ? 'moduleFile' : 'other',
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: url.search,
+    headers,
+    bearer: bearerToken !== undefined,
+    page: 0,
+    status: 0,
+    start: Date.now(),
+    end: 0,
+    inFlight: 0,
+    bytes: 0,
+  };
+  const claims = bearerToken === undefined ? undefined : decodeJwt(bearerToken)?.claims;
+  if (claims) record.tokenClaims = claims;
+  const tenantSegment = decodeURIComponent((invoke ?? moduleFile)?.[1] ?? '');
+  if (tenantSegment !== '') record.tenant = tenantSegment;
+  if (headers['x-anchormailbox'] !== undefined) record.anchor = headers['x-anchormailbox'];
+  if (headers['client-request-id'] !== undefined) record.clientRequestId = headers['client-request-id'];
+  return { record, bearerToken, tenantSegment };
 }
 
 function directoryRolesWids(roles: readonly string[]): string[] {
