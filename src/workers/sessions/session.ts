@@ -340,6 +340,8 @@ export class PowerShellSession {
     this.killTimer = setTimeout(() => {
       this.child.stdout?.destroy();
       this.child.stderr?.destroy();
+      // What a script started inherits fd 3 too, and could hold it open.
+      this.control.destroy();
     }, this.options.killGraceMs);
   }
 
