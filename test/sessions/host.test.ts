@@ -283,8 +283,16 @@ describePwsh('session host under real pwsh', (pwsh) => {
   it('a script that ends the process fails alone, with its output', async () => {
     const { session } = await open({ name: 'crash' });
     expect((await session.connect(tokens())).ok).toBe(true);
-    const crash = await script('crash.ps1', '"dying"\n[Environment]::Exit(5)\n');
+    // What it leaves holds the session's pipes, fd 3 included, and carries no marker (env -i): the outcome still
+    // comes within the grace periods, not when the leftover ends.
+    const crash = await script(
+      'crash.ps1',
+      `"dying"\n/bin/sh -c 'setsid env -i /bin/sh -c "echo \\$\\$ > ${join(dir, 'escaped.pid')}; exec /bin/sleep 30" &'\n[Environment]::Exit(5)\n`,
+    );
+    const started = Date.now();
     const a = await run(session, crash, 1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    process.kill(Number(readFileSync(join(dir, 'escaped.pid'), 'utf8')), 'SIGKILL'); // ours to end: no cgroup here
     expect(a).toMatchObject({ exitCode: 5, sessionEnded: { exitCode: 5 }, connected: false });
     expect(a.lines).toEqual(['dying']);
     expect(session.current).toBe('ended');
