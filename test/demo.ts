@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { startEmulator } from './emulator/index.ts';
 import { ROOT, runAction } from './integration/runner.ts';
 import { adminApi } from './pwsh/harness.ts';
-import { findRealPwsh, standinModuleEnv } from './support/pwsh.ts';
+import { findRealPwsh, HOW_TO_GET_PWSH, standinModuleEnv } from './support/pwsh.ts';
 
 const emulator = await startEmulator();
 const ws = await mkdtemp(join(tmpdir(), 'exo-demo-'));
 await mkdir(join(ws, 'checks'));
-const pwsh = findRealPwsh();
+// EXO_DEMO_IMITATION=1 shows the imitation's run on a machine that has pwsh.
+const pwsh = process.env['EXO_DEMO_IMITATION'] === '1' ? undefined : findRealPwsh();
 
 // Real PowerShell: scripts a user would write. The imitation: directives it acts out.
 const scripts: Record<string, string> = pwsh
@@ -53,7 +54,7 @@ console.log(
 console.log(
   pwsh
     ? `# workers: PowerShell ${pwsh.version} with a stand-in ExchangeOnlineManagement module, against the emulator`
-    : '# workers: a JavaScript imitation of pwsh (PowerShell is not installed here: dotnet tool install --global PowerShell)',
+    : `# workers: a JavaScript imitation of pwsh, not PowerShell (${process.env['EXO_DEMO_IMITATION'] === '1' ? 'EXO_DEMO_IMITATION=1' : `no pwsh 7 found; get it: ${HOW_TO_GET_PWSH}`})`,
 );
 console.log('# every mailbox, domain and rule below is the emulator’s made-up tenant, not real data\n');
 console.log('with:');
@@ -86,8 +87,9 @@ for (const line of run.stdout.split('\n')) {
   else if (line !== '')
     console.log(`  ${mask(line.replace(/^::(\w+)[^:]*::/, (_, kind: string) => `${kind.toUpperCase()}: `))}`);
 }
+const admin = emulator.exchange.requests;
 console.log(
-  `\nexit code ${run.code}; ${masks.length} values masked; emulator requests ${JSON.stringify(emulator.counts())}`,
+  `\nexit code ${run.code}; ${masks.length} values masked; emulator requests ${JSON.stringify(emulator.counts())}; Exchange admin API: ${admin.filter((r) => r.kind === 'moduleFile').length} connects (EXOModuleFile, one per Connect-ExchangeOnline or Connect-IPPSSession), ${admin.filter((r) => r.kind === 'invoke').length} InvokeCommand calls`,
 );
 
 console.log('\n--- outputs a later step gets (${{ steps.exo.outputs.* }}) ---');

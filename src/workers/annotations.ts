@@ -5,7 +5,7 @@
  * - a printed $_.ScriptStackTrace (`at <ScriptBlock>, /path/x.ps1: line 12`, innermost frame first).
  * The worker wrapper prints PowerShell's own rendering of a terminating error followed by the script frames of its
  * stack trace (its own frames left out). The header is where the failing command was invoked, which is not always
- * the line to annotate: real pwsh names the wrapper's `& script` line for a Write-Error under
+ * the line to annotate: real pwsh names the caller's line (or no file) for a Write-Error under
  * ErrorActionPreference Stop, and a module's file (ExchangeOnlineManagement's generated .psm1) for its cmdlets'
  * errors. So when frames follow, the header is kept only if it is a .ps1 file among them; otherwise the innermost
  * .ps1 frame wins.
@@ -29,30 +29,36 @@ interface Place {
   line: number;
 }
 
+/**
+ * Without a console PowerShell wraps error messages at its host width, 80 (Out-String -Width does not change it).
+ * A `Line |` block's message breaks at spaces only; a location-less error's (`Command: message`) also cuts a word
+ * that does not fit, filling exactly 80 columns after `Command: `: such a part joins the next without a space.
+ */
+const BARE_WIDTH = 80;
+
+interface Text {
+  /** Lines without colours, trimmed. */
+  lines: string[];
+}
+
 export function findErrorLocations(raw: readonly string[]): ErrorLocation[] {
-  const lines = raw.map((line) => line.replace(ANSI, '').trim());
+  const text: Text = { lines: raw.map((line) => line.replace(ANSI, '').trim()) };
+  const { lines } = text;
   const found: ErrorLocation[] = [];
   const stack: ErrorLocation[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    const header = errorHeader(lines, i);
+    const header = errorHeader(text, i);
     if (header) {
       const frames = framesAfter(lines, i + 1);
       found.push({ ...chooseLocation(header.place, frames.places), message: header.message });
       i = Math.max(i, frames.end - 1);
       continue;
     }
-    if (FRAME.test(line)) {
-      // A stack trace printed on its own: the message is the line before it.
+    if (FRAME.test(lines[i] ?? '')) {
+      // A stack trace printed on its own (or after ConciseView's location-less form): the message is above it.
       const frames = framesAfter(lines, i);
-      const before = lines
-        .slice(0, i)
-        .reverse()
-        .find((l) => l !== '' && !l.startsWith('at '));
       const innermost = frames.places.find(isScript) ?? frames.places[0];
-      // ConciseView without a location: `Verb-Noun: message` (or `Exception: …`); the command is not the message.
-      const message = (before ?? '').replace(COMMAND_PREFIX, '');
-      if (innermost) stack.push({ ...innermost, message: message || 'PowerShell error' });
+      if (innermost) stack.push({ ...innermost, message: messageAbove(text, i) });
       i = Math.max(i, frames.end - 1);
     }
   }
@@ -60,17 +66,55 @@ export function findErrorLocations(raw: readonly string[]): ErrorLocation[] {
   return found.length > 0 || stack[0] === undefined ? found : [stack[0]];
 }
 
+/** Joins wrapped lines: with a space where PowerShell broke at one, without where it cut a word. */
+function unwrap(
+  text: Text,
+  indexes: readonly number[],
+  strip: (line: string) => string,
+  width: number,
+): string {
+  let out = '';
+  let cut = false;
+  for (const j of indexes) {
+    const part = strip(text.lines[j] ?? '').trim();
+    if (part === '') continue;
+    out += out === '' || cut ? part : ` ${part}`;
+    cut = part.length >= width;
+  }
+  return out;
+}
+
+/**
+ * The message above a stack trace: ConciseView's location-less form `Verb-Noun: message` (or `Exception: …`),
+ * wrapped over a few lines, without the command; else the line just above.
+ */
+function messageAbove(text: Text, frameAt: number): string {
+  const { lines } = text;
+  for (let k = frameAt - 1; k >= Math.max(0, frameAt - 8) && lines[k] !== ''; k--) {
+    if (!COMMAND_PREFIX.test(lines[k] ?? '')) continue;
+    const indexes = Array.from({ length: frameAt - k }, (_, n) => k + n);
+    return unwrap(text, indexes, (l) => l.replace(COMMAND_PREFIX, ''), BARE_WIDTH) || 'PowerShell error';
+  }
+  return (
+    lines
+      .slice(0, frameAt)
+      .reverse()
+      .find((l) => l !== '' && !l.startsWith('at ')) ?? 'PowerShell error'
+  );
+}
+
 function place(match: RegExpExecArray | null): Place | undefined {
   return match?.[1] && match[2] ? { file: match[1], line: Number(match[2]) } : undefined;
 }
 
-function errorHeader(lines: readonly string[], i: number): { place: Place; message: string } | undefined {
+function errorHeader(text: Text, i: number): { place: Place; message: string } | undefined {
+  const { lines } = text;
   const line = lines[i] ?? '';
   const at = place(AT.exec(line));
   // NormalView: the message is the line before "At …".
   if (at) return { place: at, message: lines[i - 1] || 'PowerShell error' };
   const concise = place(CONCISE.exec(line));
-  if (concise && lines[i + 1] === 'Line |') return { place: concise, message: conciseMessage(lines, i + 2) };
+  if (concise && lines[i + 1] === 'Line |') return { place: concise, message: conciseMessage(text, i + 2) };
   return undefined;
 }
 
@@ -100,17 +144,20 @@ function chooseLocation(header: Place, frames: readonly Place[]): Place {
 }
 
 /** After `Line |`: `  12 |  code`, `     |  ~~~~`, then one or more `     | message` lines. */
-function conciseMessage(lines: readonly string[], from: number): string {
-  const message: string[] = [];
+function conciseMessage(text: Text, from: number): string {
+  const { lines } = text;
+  const message: number[] = [];
   for (let j = from; j < Math.min(lines.length, from + 12); j++) {
     const m = /^\|\s?(.*)$/.exec(lines[j] ?? '');
     if (!m) {
       if (/^\d+\s*\|/.test(lines[j] ?? '')) continue; // the code line(s)
       break;
     }
-    const text = (m[1] ?? '').trim();
-    if (/^~+$/.test(text.replace(/\s/g, '')) || text === '') continue; // the caret line
-    message.push(text);
+    const body = (m[1] ?? '').trim();
+    if (/^~+$/.test(body.replace(/\s/g, '')) || body === '') continue; // the caret line
+    message.push(j);
   }
-  return message.join(' ') || 'PowerShell error';
+  return (
+    unwrap(text, message, (l) => l.replace(/^\|\s?/, ''), Number.POSITIVE_INFINITY) || 'PowerShell error'
+  );
 }

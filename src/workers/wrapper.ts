@@ -36,7 +36,7 @@ export function powershellWrapper(options: WrapperOptions): string {
     'try {',
     ...connectCommands(options, '$exoConnected = $true').map((line) => `  ${line}`),
     '  $global:LASTEXITCODE = 0',
-    `  & ${psQuote(options.script)}`,
+    `  ${callScript(psQuote(options.script))}`,
     '  $exoExit = if ($null -ne $global:LASTEXITCODE) { $global:LASTEXITCODE } else { 0 }',
     '} catch {',
     ...printTerminatingError('$_').map((line) => `  ${line}`),
@@ -85,6 +85,14 @@ export function connectCommands(
   ];
 }
 
+/**
+ * Calls the user's script (`path`, a PowerShell expression) from a script block that has no file: an error the
+ * script writes at its top level then names no location (as under pwsh -File) rather than the generated file's line.
+ */
+export function callScript(path: string): string {
+  return `& ([scriptblock]::Create('& $args[0]')) ${path}`;
+}
+
 /** A failing disconnect must not replace the script's own exit code (nor its error) with its own. */
 export const DISCONNECT =
   'try { Disconnect-ExchangeOnline -Confirm:$false | Out-Null } catch { [Console]::Error.WriteLine("exo-login: Disconnect-ExchangeOnline failed: $_") }';
@@ -97,9 +105,8 @@ export const DISCONNECT =
  */
 export function printTerminatingError(record: string): string[] {
   return [
-    // -Width: without a console PowerShell wraps at 80 columns, cutting messages (and paths) mid-word.
-    `[Console]::Error.WriteLine((${record} | Out-String -Width 4096).TrimEnd())`,
-    `$exoFrames = @("$(${record}.ScriptStackTrace)" -split "\`r?\`n" | Where-Object { $_ -and -not $_.Contains($PSCommandPath) })`,
+    `[Console]::Error.WriteLine((${record} | Out-String).TrimEnd())`,
+    `$exoFrames = @("$(${record}.ScriptStackTrace)" -split "\`r?\`n" | Where-Object { $_ -and -not $_.Contains($PSCommandPath) -and -not $_.Contains('<No file>') })`,
     'if ($exoFrames.Count -gt 0) { [Console]::Error.WriteLine($exoFrames -join "`n") }',
   ];
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Emulator } from '../emulator/index.ts';
 import { ROOT } from '../integration/runner.ts';
 
-/** The emulator's Exchange and Security & Compliance admin API hosts (their resource URLs, no trailing slash). */
+/** The emulator's Exchange and Security & Compliance admin API hosts (also their resource URLs). */
 export function adminApi(emulator: Emulator): { exchange: string; compliance: string } {
   return { exchange: emulator.exchange.url, compliance: emulator.exchange.complianceUrl };
 }

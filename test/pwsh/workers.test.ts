@@ -6,11 +6,11 @@
  * Each pwsh start costs most of a second here, so cases share runs: one run holds many scripts.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, expect, it } from 'vitest';
-import type { Emulator } from '../emulator/index.ts';
+import { afterAll, beforeEach, expect, it } from 'vitest';
+import { CLOUD_RESOURCES, DEFAULTS, defaultTenant, type Emulator } from '../emulator/index.ts';
 import { useEmulator } from '../integration/emulator-fixture.ts';
 import { errorAnnotation, leaks, runAction, type ActionRun, type RunOptions } from '../integration/runner.ts';
 import { describePwsh, standinModuleEnv, type ModuleEvent, type RealPwsh } from '../support/pwsh.ts';
@@ -25,15 +25,24 @@ beforeEach(() => {
 interface Workspace {
   dir: string;
   moduleLog: string;
+  /** TMPDIR of its workers (see standinModuleEnv). */
+  tempDir: string;
 }
+
+const workspaces: string[] = [];
+afterAll(async () => {
+  for (const dir of workspaces) await rm(dir, { recursive: true, force: true });
+});
 
 async function workspace(files: Record<string, string>): Promise<Workspace> {
   const dir = await mkdtemp(join(tmpdir(), 'exo-pwsh-'));
+  workspaces.push(dir);
+  await mkdir(join(dir, '.tmp'));
   for (const [name, text] of Object.entries(files)) {
     await mkdir(join(dir, name, '..'), { recursive: true });
     await writeFile(join(dir, name), text);
   }
-  return { dir, moduleLog: join(dir, '.module.log') };
+  return { dir, moduleLog: join(dir, '.module.log'), tempDir: join(dir, '.tmp') };
 }
 
 function moduleEvents(ws: Workspace): ModuleEvent[] {
@@ -69,7 +78,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
       },
       env: {
         ...emulator.env,
-        ...standinModuleEnv(pwsh, { caFile: emulator.caFile, moduleLog: ws.moduleLog }),
+        ...standinModuleEnv(pwsh, { caFile: emulator.caFile, moduleLog: ws.moduleLog, tempDir: ws.tempDir }),
         ...options.env,
       },
     });
@@ -85,6 +94,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
       writeError: 'checks/write-error ’$x’.ps1',
       native: 'checks/native.ps1',
       module: 'checks/not found.ps1',
+      parse: 'checks/parse.ps1',
     };
     const ws = await workspace({
       [names.ok]: [
@@ -93,6 +103,9 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
         '"mailboxes=$($boxes.Count) connections=$($info.Count) state=$($info[0].State) eap=$ErrorActionPreference"',
         '"org=$((Get-OrganizationConfig).Name) domains=$(@(Get-AcceptedDomain).Count)"',
         '"me=$(Split-Path -Leaf $PSCommandPath)"',
+        // Non-terminating when asked: printed, and the script goes on and succeeds.
+        'Write-Error "soft failure, carrying on" -ErrorAction Continue',
+        '"carried on"',
       ].join('\n'),
       [names.exit7]: '"about to exit"\nexit 7\n',
       [names.exit256]: 'exit 256\n',
@@ -100,6 +113,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
       [names.writeError]: '"a"\n\nWrite-Error "Quota check failed for 3 mailboxes"\n"never after"\n',
       [names.native]: 'bash -c \'exit 5\'\n"after the native command"\n',
       [names.module]: '$null = Get-Mailbox -ResultSize 1\nGet-Mailbox -Identity "nobody@contoso.com"\n',
+      [names.parse]: '"never: a script that does not parse does not start"\n\nif ($true) {\n',
     });
     const run = await runIn(ws, { scripts: 'checks/*.ps1', 'max-parallel': '3', 'module-version': '3.7.2' });
     expect(run.code, run.stdout + run.stderr).toBe(1);
@@ -112,10 +126,17 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
       [names.writeError]: ['failure', 1],
       [names.native]: ['failure', 5],
       [names.module]: ['failure', 1],
+      [names.parse]: ['failure', 1],
     });
     expect(run.stdout).toMatch(/mailboxes=\d+ connections=1 state=Connected eap=Stop/);
     expect(run.stdout).toContain(`me=${names.ok.slice('checks/'.length)}`);
     expect(run.stdout).toContain('after the native command');
+    // Non-terminating, it names no location, as under pwsh -File (not the wrapper's line).
+    // eslint-disable-next-line no-control-regex -- pwsh colours errors even into a pipe
+    const plain = run.stdout.replace(/\u001b\[[0-9;]*m/g, '');
+    expect(plain).toMatch(/^Write-Error: soft failure, carrying on\ncarried on$/m);
+    expect(run.stdout).not.toMatch(/worker-\d+\.ps1/);
+    expect(annotations(run).filter((a) => a.message.includes('soft failure'))).toEqual([]);
     expect(run.stdout).not.toMatch(/never/);
     // Annotations carry the file and line real pwsh printed: a throw, a Write-Error (whose header names the
     // wrapper's call, so the stack trace decides) and a module cmdlet's error (whose header names the module).
@@ -130,9 +151,16 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
       line: 3,
       message: `${names.writeError}: Quota check failed for 3 mailboxes`,
     });
+    expect(found).toContainEqual({
+      file: join(ws.dir, names.parse),
+      line: 3,
+      message: `${names.parse}: Missing closing '}' in statement block or type definition.`,
+    });
     const notFound = found.find((a) => a.file === join(ws.dir, names.module));
     expect(notFound?.line).toBe(2);
-    expect(notFound?.message).toMatch(/nobody@contoso\.com.*couldn't be found/);
+    expect(notFound?.message).toMatch(
+      /^checks\/not found\.ps1: Ex6F9304\|Microsoft\.Exchange\.Configuration\.Tasks\.ManagementObjectNotFoundException\|The operation couldn't be performed because object 'nobody@contoso\.com' couldn't be found on '/,
+    );
     expect(found).toContainEqual({
       file: undefined,
       line: undefined,
@@ -142,7 +170,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     // whatever its script did.
     const events = moduleEvents(ws);
     const connects = events.filter((e) => e.event === 'connect');
-    expect(connects).toHaveLength(7);
+    expect(connects).toHaveLength(8);
     expect(new Set(connects.map((e) => e.version))).toEqual(new Set(['3.7.2']));
     expect(new Set(connects.map((e) => e.baseUri))).toEqual(new Set([adminApi(emulator).exchange]));
     expect(connects.every((e) => e.showBanner === false)).toBe(true);
@@ -206,6 +234,78 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     expect(events.filter((e) => e.event === 'disconnect')).toHaveLength(1);
   }, 60_000);
 
+  it('a connect the service refuses fails the worker with its reason; the script never runs', async () => {
+    emulator.exchange.injectFaults([{ kind: 'unauthorized', kindOf: 'moduleFile' }]);
+    const ws = await workspace({ 'a.ps1': '"never"' });
+    const run = await runIn(ws, { scripts: 'a.ps1' });
+    expect(run.code).toBe(1);
+    expect(results(run)[0]).toMatchObject({ result: 'failure', exitCode: 1 });
+    expect(run.stdout).toMatch(
+      /Connect-ExchangeOnline failed: the service refused the access token: HTTP 401/,
+    );
+    expect(run.stdout).not.toContain('never');
+    // Raised inside the module, at the wrapper's connect: no script line to link; the text names the module's.
+    const [first, ...rest] = annotations(run);
+    expect(first?.file).toBeUndefined();
+    expect(first?.message).toMatch(
+      /^a\.ps1: Connect-ExchangeOnline failed: the service refused the access token: HTTP 401 \(Bearer .*error="invalid_token".*\(at \/.*\/ExchangeOnlineManagement\.psm1:\d+\)$/,
+    );
+    expect(rest.map((a) => a.message)).toEqual(['1 of 1 workers did not succeed: a.ps1 (failure)']);
+    // Not connected, so nothing to disconnect: the wrapper skips Disconnect-ExchangeOnline.
+    expect(moduleEvents(ws).map((e) => e.event)).toEqual([]);
+  }, 60_000);
+
+  // Connect-IPPSSession has no environment name: outside the commercial cloud the wrapper names its endpoint and
+  // sign-in host. Here the endpoint is the emulator's (an overridden resource), the sign-in host the cloud's.
+  it.each([
+    ['O365Default', 'https://login.microsoftonline.com/organizations'],
+    ['O365USGovGCCHigh', 'https://login.microsoftonline.us/common'],
+    ['O365USGovDoD', 'https://login.microsoftonline.us/common'],
+    ['O365China', 'https://login.chinacloudapi.cn/common'],
+  ])(
+    "%s: Connect-IPPSSession gets the compliance token and the cloud's endpoints",
+    async (cloud, authority) => {
+      const api = adminApi(emulator);
+      const resources = CLOUD_RESOURCES[cloud] ?? [];
+      const tenant = defaultTenant();
+      emulator.tenants = [
+        {
+          ...tenant,
+          cloud,
+          apps: tenant.apps.map((app) => ({
+            ...app,
+            appRoles: Object.fromEntries(resources.slice(0, 2).map((r) => [r, ['Exchange.ManageAsApp']])),
+          })),
+        },
+      ];
+      const ws = await workspace({ 'scc.ps1': '"labels=$(@(Get-Label).Count)"' });
+      const run = await runIn(ws, {
+        scripts: 'scc.ps1',
+        environment: cloud,
+        audience: DEFAULTS.audience,
+        resources: `exchange=${api.exchange},compliance=${api.compliance}`,
+      });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/labels=\d+/);
+      const events = moduleEvents(ws);
+      expect(events.find((e) => e.event === 'connect')).toMatchObject({
+        environment: cloud,
+        connectionUri: `${api.exchange}/powershell-liveid/`,
+        audience: api.exchange,
+      });
+      expect(events.find((e) => e.event === 'connect-ipps')).toMatchObject({
+        connectionUri: `${api.compliance}/powershell-liveid/`,
+        authorizationUri: authority,
+        audience: api.compliance,
+      });
+      expect(events.find((e) => e.event === 'cmdlet')).toMatchObject({
+        cmdlet: 'Get-Label',
+        baseUri: api.compliance,
+      });
+    },
+    60_000,
+  );
+
   it('never puts a token on any pwsh command line or in the wrapper, and removes the wrapper', async () => {
     const ws = await workspace({
       'wait.ps1': [
@@ -235,7 +335,10 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('released');
     // The dotnet-tool shim and the dotnet process it starts: both seen, neither carries a token.
-    expect(seen?.pids.length).toBeGreaterThanOrEqual(1);
+    expect(seen?.argv.some((a) => /^pwsh -NoLogo -NoProfile -NonInteractive -File /.test(a))).toBe(true);
+    expect(seen?.argv.some((a) => /\/pwsh\.dll -NoLogo -NoProfile -NonInteractive -File /.test(a))).toBe(
+      true,
+    );
     const tokens = [run.outputs['access-token'] ?? '', run.outputs['compliance-access-token'] ?? ''];
     for (const token of tokens) {
       expect(token).toMatch(/^ey/);
@@ -282,6 +385,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     const pids = [...new Set([...startedPids(ws), ...tree])];
     expect(pids.length).toBeGreaterThanOrEqual(3);
     for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+    expect(run.runnerTempEntries.filter((f) => f.startsWith('exo-login-'))).toEqual([]);
   }, 60_000);
 
   it('cancelling the run (SIGINT) ends every real pwsh and what the scripts started', async () => {
@@ -307,6 +411,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     const pids = [...new Set([...startedPids(ws), ...tree])];
     expect(pids.length).toBeGreaterThanOrEqual(6);
     for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+    expect(run.runnerTempEntries.filter((f) => f.startsWith('exo-login-'))).toEqual([]);
   }, 60_000);
 
   it('exo-login run: the CLI runs real pwsh workers the same way', async () => {
@@ -323,7 +428,7 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
         AZURE_CLIENT_ID: emulator.clientId,
         AZURE_AUTHORITY_HOST: `https://${emulator.authorityHost}/`,
         EXO_FEDERATED_TOKEN: emulator.mintIdToken(),
-        ...standinModuleEnv(pwsh, { caFile: emulator.caFile, moduleLog: ws.moduleLog }),
+        ...standinModuleEnv(pwsh, { caFile: emulator.caFile, moduleLog: ws.moduleLog, tempDir: ws.tempDir }),
       },
     });
     expect(cli.code, cli.stdout + cli.stderr).toBe(1);

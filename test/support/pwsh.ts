@@ -3,8 +3,8 @@
  *
  * `findRealPwsh()` runs in the global setup (one pwsh start per test run, not per file) and hands its answer to the
  * test processes in EXO_TEST_PWSH / EXO_TEST_PWSH_VERSION. Suites call `describePwsh`: under CI=true a missing pwsh
- * fails the run (CI installs it, so absence is a broken CI, not a reason to skip); elsewhere the suite is skipped
- * with one visible line saying how to get pwsh.
+ * fails the run (CI installs it, so absence is a broken CI, not a reason to skip); elsewhere the suites are skipped
+ * and the global setup prints one line saying how to get pwsh.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -64,8 +64,8 @@ export function publishRealPwsh(): RealPwsh | undefined {
     process.env['EXO_TEST_PWSH'] = found.path;
     process.env['EXO_TEST_PWSH_VERSION'] = found.version;
   } else {
-    const where = process.env['CI'] === 'true' ? 'CI=true: the real-PowerShell tests will FAIL' : 'skipped';
-    console.warn(`real-PowerShell tests ${where}: pwsh 7 not found. Get it: ${HOW_TO_GET_PWSH}`);
+    const what = process.env['CI'] === 'true' ? 'will FAIL (CI=true)' : 'are skipped';
+    console.warn(`Real-PowerShell tests ${what}: pwsh 7 not found. Get it: ${HOW_TO_GET_PWSH}`);
   }
   return found;
 }
@@ -76,10 +76,7 @@ export function pathWithRealPwsh(pwsh: RealPwsh, path = process.env['PATH'] ?? '
   return [dirname(pwsh.path), ...rest].join(delimiter);
 }
 
-/**
- * `describe` for suites that need real pwsh. Without it: under CI=true one failing test says so; elsewhere the
- * suite is skipped and one line names how to get pwsh.
- */
+/** `describe` for suites that need real pwsh. Without it: under CI=true one failing test says so; else skipped. */
 export function describePwsh(name: string, body: (pwsh: RealPwsh) => void): void {
   const pwsh = realPwsh();
   if (pwsh) {
@@ -94,7 +91,7 @@ export function describePwsh(name: string, body: (pwsh: RealPwsh) => void): void
     });
     return;
   }
-  console.warn(`skipped "${name}": needs real PowerShell 7 (pwsh). Get it: ${HOW_TO_GET_PWSH}`);
+  // The global setup printed the one line saying so and how to get pwsh.
   describe.skip(name, () => body({ path: 'pwsh', version: 'absent' }));
 }
 
@@ -105,6 +102,11 @@ export interface StandinModuleEnv {
   moduleLog: string;
   /** The time a connect costs (the real module generates its cmdlets then); 0 in tests. */
   connectDelayMs?: number;
+  /**
+   * TMPDIR for pwsh, where the module writes its generated tmpEXO_* modules: a worker killed by a timeout or a
+   * cancellation cannot remove its own, so tests point this into a directory they remove.
+   */
+  tempDir?: string;
 }
 
 /**
@@ -122,6 +124,7 @@ export function standinModuleEnv(pwsh: RealPwsh, options: StandinModuleEnv): Rec
     // No telemetry ping and no update check from pwsh itself (nothing may leave the machine).
     POWERSHELL_TELEMETRY_OPTOUT: '1',
     POWERSHELL_UPDATECHECK: 'Off',
+    ...(options.tempDir === undefined ? {} : { TMPDIR: options.tempDir }),
   };
 }
 
@@ -135,6 +138,7 @@ export interface ModuleEvent {
   connectionUri?: string | null;
   organization?: string;
   environment?: string | null;
+  authorizationUri?: string | null;
   audience?: string;
   showBanner?: boolean;
   connections?: number;

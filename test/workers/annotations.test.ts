@@ -113,4 +113,24 @@ describe('PowerShell error locations', () => {
       { file: '/w/throw.ps1', line: 3, message: 'Mailbox not found' },
     ]);
   });
+
+  it('joins a location-less message PowerShell wrapped at 80 columns, cut mid-word where a word did not fit', () => {
+    // As real pwsh 7.6.9 printed it through the wrapper, for an error the stand-in module raised.
+    const lines = [
+      'Write-ErrorMessage: Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundExceptio',
+      "n|The operation couldn't be performed because object 'nobody@contoso.com'",
+      "couldn't be found on 'NAMPR01A001DC01.PROD.OUTLOOK.COM'.",
+      'at Write-ErrorMessage, /tmp/tmpEXO_d2d16a5f74eb/tmpEXO_d2d16a5f74eb.psm1: line 3',
+      'at Get-Mailbox<Process>, /tmp/tmpEXO_d2d16a5f74eb/tmpEXO_d2d16a5f74eb.psm1: line 6',
+      'at <ScriptBlock>, /w/checks/not found.ps1: line 2',
+    ];
+    expect(findErrorLocations(lines)).toEqual([
+      {
+        file: '/w/checks/not found.ps1',
+        line: 2,
+        message:
+          "Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't be performed because object 'nobody@contoso.com' couldn't be found on 'NAMPR01A001DC01.PROD.OUTLOOK.COM'.",
+      },
+    ]);
+  });
 });

@@ -4,6 +4,7 @@ import {
   DISCONNECT,
   powershellPrelude,
   printTerminatingError,
+  callScript,
   type WrapperOptions,
 } from '../wrapper.js';
 
@@ -138,7 +139,7 @@ function runBody(compliance: boolean): string[] {
     `${i}try {`,
     `${i}  $global:LASTEXITCODE = 0`,
     // A loop of one pass: a `break` or `continue` outside any loop of the script stops there, not in the host's loop.
-    `${i}  do { & $exoScript } while ($false)`,
+    `${i}  do { ${callScript('$exoScript')} } while ($false)`,
     `${i}  $exoExit = if ($null -ne $global:LASTEXITCODE) { $global:LASTEXITCODE } else { 0 }`,
     `${i}} catch {`,
     `${i}  $exoError = $_`,

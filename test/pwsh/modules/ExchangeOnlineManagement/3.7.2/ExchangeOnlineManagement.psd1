@@ -1,6 +1,6 @@
-# Stand-in for tests (see ../../../standin-exo.ps1): not Microsoft's module.
+# Stand-in for tests (see ../../../ExchangeOnlineManagement.psm1): not Microsoft's module.
 @{
-    RootModule        = 'ExchangeOnlineManagement.psm1'
+    RootModule        = '../../../ExchangeOnlineManagement.psm1'
     ModuleVersion     = '3.7.2'
     GUID              = 'b5eced50-afa4-455b-847a-d8fb64140a22'
     Author            = 'exo-login tests'

@@ -1,4 +1,4 @@
-# The stand-in ExchangeOnlineManagement module's code, dot-sourced by each version's .psm1 under modules/. Tests only:
+# The stand-in ExchangeOnlineManagement module, the RootModule of each version's manifest under modules/. Tests only:
 # the real module comes from the PowerShell Gallery, which these machines cannot reach (its licence is Microsoft's).
 #
 # Its public surface follows Microsoft's reference pages for Connect-ExchangeOnline, Connect-IPPSSession,
@@ -18,7 +18,7 @@
 Set-StrictMode -Version 3.0
 
 $script:Connections = [System.Collections.Generic.List[object]]::new()
-$script:ModuleVersion = $null
+$script:Http = $null
 
 $script:EnvironmentHosts = @{
     O365Default      = 'outlook.office365.com'
@@ -28,41 +28,48 @@ $script:EnvironmentHosts = @{
     O365GermanyCloud = 'outlook.office.de'
 }
 
-# Cmdlets the generated modules hold: name -> parameters (a trailing '!' marks a switch). The real module builds
-# the list from the tenant's EXOModuleFile; this is a small, fixed part of it.
-$script:ExchangeCmdlets = [ordered]@{
-    'Get-Mailbox'            = 'Identity ResultSize Filter Anr RecipientTypeDetails SoftDeletedMailbox! InactiveMailboxOnly! IncludeInactiveMailbox! Archive! PropertySets Properties'
-    'Set-Mailbox'            = 'Identity AuditEnabled AuditOwner AuditDelegate AuditAdmin DisplayName ForwardingSmtpAddress DeliverToMailboxAndForward LitigationHoldEnabled RetentionPolicy EmailAddresses HiddenFromAddressListsEnabled ProhibitSendQuota ProhibitSendReceiveQuota IssueWarningQuota Type MessageCopyForSentAsEnabled Force!'
-    'Get-Recipient'          = 'Identity ResultSize Filter RecipientTypeDetails'
-    'Get-OrganizationConfig' = ''
-    'Set-OrganizationConfig' = 'AuditDisabled OAuth2ClientProfileEnabled CustomerLockboxEnabled'
-    'Get-TransportConfig'    = ''
-    'Get-AdminAuditLogConfig' = ''
-    'Get-AcceptedDomain'     = 'Identity ResultSize'
-    'Get-TransportRule'      = 'Identity ResultSize State'
-    'New-TransportRule'      = 'Name Priority Mode Enabled Comments FromScope SentToScope SubjectContainsWords SetSCL RejectMessageReasonText PrependSubject'
-    'Set-TransportRule'      = 'Identity Name Priority Mode Comments FromScope SentToScope SubjectContainsWords SetSCL RejectMessageReasonText PrependSubject'
-    'Remove-TransportRule'   = 'Identity'
-    'Enable-TransportRule'   = 'Identity'
-    'Disable-TransportRule'  = 'Identity'
-    'Get-RemoteDomain'       = 'Identity ResultSize'
-    'New-RemoteDomain'       = 'Name DomainName'
-    'Set-RemoteDomain'       = 'Identity AutoForwardEnabled AutoReplyEnabled AllowedOOFType'
-    'Remove-RemoteDomain'    = 'Identity'
-}
-$script:ComplianceCmdlets = [ordered]@{
-    'Get-DlpCompliancePolicy'       = 'Identity'
-    'Get-RetentionCompliancePolicy' = 'Identity'
-    'Get-ComplianceSearch'          = 'Identity ResultSize'
-    'New-ComplianceSearch'          = 'Name ExchangeLocation ContentMatchQuery'
+# The parameters of the cmdlets a connection may generate (a trailing '!' marks a switch). Which cmdlets are
+# generated is the service's answer to EXOModuleFile, as in the real module; one not listed here gets Identity and
+# Name only. (The real module takes the parameters from the service too; this is a small part of them.)
+$script:CmdletParameters = @{
+    'Get-Mailbox'                   = 'Identity ResultSize Filter Anr RecipientTypeDetails SoftDeletedMailbox! InactiveMailboxOnly! IncludeInactiveMailbox! Archive! PropertySets Properties'
+    'Set-Mailbox'                   = 'Identity AuditEnabled AuditOwner AuditDelegate AuditAdmin DisplayName ForwardingSmtpAddress DeliverToMailboxAndForward LitigationHoldEnabled RetentionPolicy EmailAddresses HiddenFromAddressListsEnabled ProhibitSendQuota ProhibitSendReceiveQuota IssueWarningQuota Type MessageCopyForSentAsEnabled Force!'
+    'New-Mailbox'                   = 'Name Alias DisplayName PrimarySmtpAddress Shared! Room! Equipment!'
+    'Remove-Mailbox'                = 'Identity Permanent'
+    'Get-Recipient'                 = 'Identity ResultSize Filter RecipientTypeDetails'
+    'Get-OrganizationConfig'        = ''
+    'Set-OrganizationConfig'        = 'AuditDisabled OAuth2ClientProfileEnabled CustomerLockboxEnabled'
+    'Get-TransportConfig'           = ''
+    'Set-TransportConfig'           = 'SmtpClientAuthenticationDisabled MaxSendSize MaxReceiveSize'
+    'Get-AdminAuditLogConfig'       = ''
+    'Set-AdminAuditLogConfig'       = 'UnifiedAuditLogIngestionEnabled AdminAuditLogEnabled'
+    'Get-AcceptedDomain'            = 'Identity ResultSize'
+    'Get-TransportRule'             = 'Identity ResultSize State'
+    'New-TransportRule'             = 'Name Priority Mode Enabled Comments FromScope SentToScope SubjectContainsWords SetSCL RejectMessageReasonText PrependSubject'
+    'Set-TransportRule'             = 'Identity Name Priority Mode Comments FromScope SentToScope SubjectContainsWords SetSCL RejectMessageReasonText PrependSubject'
+    'Remove-TransportRule'          = 'Identity'
+    'Enable-TransportRule'          = 'Identity'
+    'Disable-TransportRule'         = 'Identity'
+    'Get-RemoteDomain'              = 'Identity ResultSize'
+    'New-RemoteDomain'              = 'Name DomainName'
+    'Set-RemoteDomain'              = 'Identity AutoForwardEnabled AutoReplyEnabled AllowedOOFType'
+    'Remove-RemoteDomain'           = 'Identity'
     'Get-Label'                     = 'Identity'
+    'New-Label'                     = 'Name DisplayName Tooltip Comment'
+    'Set-Label'                     = 'Identity DisplayName Tooltip Comment'
+    'Remove-Label'                  = 'Identity'
+    'Get-DlpCompliancePolicy'       = 'Identity'
+    'New-DlpCompliancePolicy'       = 'Name Mode Comment ExchangeLocation'
+    'Set-DlpCompliancePolicy'       = 'Identity Mode Comment Enabled'
+    'Remove-DlpCompliancePolicy'    = 'Identity'
+    'Get-RetentionCompliancePolicy' = 'Identity'
 }
 
 function Write-StandinLog([hashtable] $Entry) {
     $file = $env:EXO_STANDIN_MODULE_LOG
     if (-not $file) { return }
     $Entry.pid = $PID
-    $Entry.version = $script:ModuleVersion
+    $Entry.version = $ExecutionContext.SessionState.Module.Version.ToString()
     $Entry.time = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
     [System.IO.File]::AppendAllText($file, (ConvertTo-Json $Entry -Compress -Depth 5) + "`n")
 }
@@ -84,20 +91,51 @@ function Get-StandinBaseUri([string] $ConnectionUri, [string] $DefaultHost) {
     "https://$DefaultHost"
 }
 
-# One request with the module's headers; 3xx answered by hand (an automatic redirect would drop or forward the
-# bearer token), 429/5xx retried with Retry-After or 2 s x 2^n, 5 attempts.
+# One HttpClient per process, as the module keeps one: redirects are answered by hand (an automatic redirect would
+# drop or forward the bearer token), and Invoke-WebRequest cannot do that here (pwsh 7.6.9 throws "Operation is
+# not valid due to the current state of the object" on a 3xx with -MaximumRedirection 0 -SkipHttpErrorCheck).
+function Send-StandinHttp([string] $Method, [string] $Uri, [hashtable] $Headers, [byte[]] $Body) {
+    if (-not $script:Http) {
+        $handler = [System.Net.Http.HttpClientHandler]::new()
+        $handler.AllowAutoRedirect = $false
+        $script:Http = [System.Net.Http.HttpClient]::new($handler)
+        $script:Http.Timeout = [TimeSpan]::FromMinutes(15)
+    }
+    $message = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($Method), $Uri)
+    foreach ($name in $Headers.Keys) { [void]$message.Headers.TryAddWithoutValidation($name, [string]$Headers[$name]) }
+    if ($Body) {
+        $message.Content = [System.Net.Http.ByteArrayContent]::new($Body)
+        [void]$message.Content.Headers.TryAddWithoutValidation('Content-Type', 'application/json; charset=utf-8')
+    }
+    $response = $script:Http.SendAsync($message).GetAwaiter().GetResult()
+    $answer = @{}
+    foreach ($pair in $response.Headers.NonValidated) { $answer[$pair.Key] = @($pair.Value) }
+    foreach ($pair in $response.Content.Headers.NonValidated) { $answer[$pair.Key] = @($pair.Value) }
+    [pscustomobject]@{
+        StatusCode = [int]$response.StatusCode
+        Headers    = $answer
+        Content    = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
+    }
+}
+
+# A request with the module's headers: 3xx followed by hand within the Exchange domain, 429/5xx retried with
+# Retry-After or 2 s x 2^n, 5 attempts.
 function Invoke-StandinRequest($Connection, [string] $Method, [string] $Uri, [hashtable] $Headers, [byte[]] $Body) {
     $base = if ($env:EXO_STANDIN_RETRY_BASE_MS) { [int]$env:EXO_STANDIN_RETRY_BASE_MS } else { 2000 }
     for ($attempt = 1; ; $attempt++) {
-        $request = @{ Method = $Method; Uri = $Uri; Headers = $Headers; SkipHttpErrorCheck = $true; MaximumRedirection = 0 }
-        if ($Body) { $request.Body = $Body; $request.ContentType = 'application/json; charset=utf-8' }
-        $response = Invoke-WebRequest @request -ErrorAction Stop
-        $status = [int]$response.StatusCode
+        $response = Send-StandinHttp $Method $Uri $Headers $Body
+        $status = $response.StatusCode
         if ($status -ge 300 -and $status -lt 400 -and $response.Headers['Location']) {
-            $target = [Uri]::new([Uri]$Uri, [string]$response.Headers['Location'][0])
-            if ($target.Scheme -ne 'https') { throw "The admin API redirected to a non-HTTPS address: $target" }
+            $from = [Uri]$Uri
+            $target = [Uri]::new($from, [string]$response.Headers['Location'][0])
+            # The token goes only to the same Exchange domain (nam13b.outlook.office365.com for outlook.office365.com).
+            $domain = if ($from.Host.Split('.').Count -ge 3) { $from.Host.Substring($from.Host.IndexOf('.')) } else { $null }
+            $sameDomain = $target.Host -eq $from.Host -or ($domain -and $target.Host.EndsWith($domain))
+            if ($target.Scheme -ne 'https' -or -not $sameDomain) {
+                throw "The admin API redirected to $($target.GetLeftPart('Authority')), outside $($from.Host)'s domain: not sending the token there."
+            }
             # Pin the regional host for later calls of this connection, as the module does.
-            $Connection.BaseUri = "https://$($target.Authority)"
+            $Connection.BaseUri = $target.GetLeftPart('Authority')
             $Uri = $target.AbsoluteUri
             if ($attempt -ge 5) { return $response }
             continue
@@ -105,7 +143,7 @@ function Invoke-StandinRequest($Connection, [string] $Method, [string] $Uri, [ha
         $retryable = $status -eq 429 -or $status -ge 500
         if (-not $retryable -or $attempt -ge 5) { return $response }
         $after = $response.Headers['Retry-After']
-        $delay = if ($after) { [double]$after[0] * 1000 } else { $base * [math]::Pow(2, $attempt - 1) }
+        $delay = if ($after) { [double]::Parse($after[0], [cultureinfo]::InvariantCulture) * 1000 } else { $base * [math]::Pow(2, $attempt - 1) }
         Start-Sleep -Milliseconds ([int]$delay)
     }
 }
@@ -134,7 +172,7 @@ function Get-StandinErrorMessage($Response) {
     $err = if ($json -and $json.PSObject.Properties['error']) { $json.error } else { $null }
     if (-not $err) {
         $printable = ($text -replace '[\x00-\x1f]', '').Trim()
-        return "HTTP $([int]$Response.StatusCode)$(if ($printable) { ": $printable" } else { ' with no readable body' })"
+        return "HTTP $($Response.StatusCode)$(if ($printable) { ": $printable" } else { ' with no readable body' })"
     }
     $inner = if ($err.PSObject.Properties['innererror']) { $err.innererror } else { $null }
     if ($inner -and $inner.PSObject.Properties['internalexception']) { return [string]$inner.internalexception.message }
@@ -187,7 +225,7 @@ function Invoke-StandinCmdlet {
     $count = 0
     while ($uri) {
         $response = Invoke-StandinRequest $connection 'POST' $uri $headers $body
-        if ([int]$response.StatusCode -ne 200) { return [pscustomobject]@{ StandinError = (Get-StandinErrorMessage $response) } }
+        if ($response.StatusCode -ne 200) { return [pscustomobject]@{ StandinError = (Get-StandinErrorMessage $response) } }
         $page = [string]$response.Content | ConvertFrom-Json
         foreach ($warning in @($page.'@adminapi.warnings')) { if ($warning) { Write-Warning $warning } }
         foreach ($row in @($page.value)) {
@@ -208,17 +246,19 @@ function Invoke-StandinCmdlet {
 
 # Writes the temporary module a connection's cmdlets live in. Its Write-ErrorMessage raises the service's error, so
 # errors are reported from the generated .psm1 (where the real module's come from too) at the caller's line.
-function New-StandinCmdletModule($Connection, $Table, [string[]] $CommandName, [string] $Prefix) {
+function New-StandinCmdletModule($Connection, [string[]] $Cmdlets, [string] $Prefix) {
     $dir = Join-Path ([System.IO.Path]::GetTempPath()) ("tmpEXO_" + [guid]::NewGuid().ToString('N').Substring(0, 12))
     New-Item -ItemType Directory -Path $dir | Out-Null
     $lines = [System.Collections.Generic.List[string]]::new()
     $lines.Add('param($Invoke, $Kind)')
     $lines.Add('function Write-ErrorMessage { [CmdletBinding()] param([string] $Message, [string] $CmdletName)')
     $lines.Add('  $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new([System.Exception]::new($Message), "StandinAdminApiError,$CmdletName", "NotSpecified", $null)) }')
-    foreach ($name in $Table.Keys) {
-        if ($CommandName -and -not ($CommandName | Where-Object { $name -like $_ })) { continue }
+    foreach ($name in $Cmdlets) {
+        # Get-EXO* cmdlets live in the module itself (in the real one, its compiled part), not in the generated one.
+        if ($name -like 'Get-EXO*') { continue }
         $verb, $noun = $name.Split('-', 2)
-        $params = @(($Table[$name] -split ' ') | Where-Object { $_ } | ForEach-Object {
+        $known = $script:CmdletParameters[$name]
+        $params = @(($(if ($null -ne $known) { $known } else { 'Identity Name' }) -split ' ') | Where-Object { $_ } | ForEach-Object {
                 if ($_.EndsWith('!')) { "[switch] `$$($_.TrimEnd('!'))" }
                 elseif ($_ -eq 'Identity') { "[Parameter(Position = 0, ValueFromPipelineByPropertyName = `$true)] [object] `$Identity" }
                 else { "[object] `$$_" } })
@@ -227,6 +267,7 @@ function New-StandinCmdletModule($Connection, $Table, [string[]] $CommandName, [
         $lines.Add("  process { `$r = & `$Invoke '$name' `$Kind `$PSBoundParameters")
         $lines.Add("    foreach (`$o in @(`$r)) { if (`$o -and `$o.PSObject.Properties['StandinError']) { Write-ErrorMessage -Message `$o.StandinError -CmdletName '$name' } else { `$o } } } }")
     }
+    $lines.Add('Export-ModuleMember -Function ' + (@($Cmdlets | Where-Object { $_ -notlike 'Get-EXO*' } | ForEach-Object { $v, $n = $_.Split('-', 2); "'$v-$Prefix$n'" }) -join ', '))
     $file = Join-Path $dir ((Split-Path $dir -Leaf) + '.psm1')
     [System.IO.File]::WriteAllLines($file, $lines)
     $Connection.ModuleName = $file
@@ -236,18 +277,21 @@ function New-StandinCmdletModule($Connection, $Table, [string[]] $CommandName, [
     Import-Module $file -ArgumentList $invoke, $Connection.Kind -Global -DisableNameChecking -Force -WarningAction SilentlyContinue
 }
 
-function Test-StandinToken($Connection, [string] $CmdletName) {
-    # Connecting asks the service for the tenant's cmdlet list (EXOModuleFile); a token it refuses fails here.
+# Connecting downloads the tenant's cmdlet list (GET EXOModuleFile, header CommandName), as the module does: a
+# token the service refuses fails the connect here. Returns the cmdlet names to generate.
+function Get-StandinModuleFile($Connection, [string] $CmdletName, [string[]] $CommandName) {
     $headers = Get-StandinHeaders $Connection $CmdletName ([guid]::NewGuid().ToString())
-    $headers.CommandName = '*'
+    $headers.CommandName = if ($CommandName) { $CommandName -join ',' } else { '*' }
     $uri = "$($Connection.BaseUri)/adminapi/v1.0/$($Connection.TenantId)/EXOModuleFile"
     $response = Invoke-StandinRequest $Connection 'GET' $uri $headers $null
-    $status = [int]$response.StatusCode
+    $status = $response.StatusCode
     if ($status -eq 401 -or $status -eq 403) {
         $why = if ($response.Headers['WWW-Authenticate']) { " ($($response.Headers['WWW-Authenticate'][0]))" } else { '' }
         throw "$CmdletName failed: the service refused the access token: HTTP $status$why. $(Get-StandinErrorMessage $response)"
     }
     if ($status -ne 200) { throw "$CmdletName failed: $(Get-StandinErrorMessage $response)" }
+    $file = [string]$response.Content | ConvertFrom-Json
+    @(([string]@($file.value)[0].exportedCmdlets) -split ',' | Where-Object { $_ })
 }
 
 function New-StandinConnection {
@@ -264,17 +308,17 @@ function New-StandinConnection {
         TokenExpiryTimeUTC = [DateTimeOffset]::FromUnixTimeSeconds([long]$claims.exp).UtcDateTime; AppId = [string]$claims.appid
         Environment = $Environment
     }
-    Test-StandinToken $connection $CmdletName
+    $cmdlets = Get-StandinModuleFile $connection $CmdletName $CommandName
     $delay = if ($env:EXO_STANDIN_CONNECT_DELAY_MS) { [int]$env:EXO_STANDIN_CONNECT_DELAY_MS } else { 0 }
     if ($delay -gt 0) { Start-Sleep -Milliseconds $delay }
-    $table = if ($Kind -eq 'compliance') { $script:ComplianceCmdlets } else { $script:ExchangeCmdlets }
-    New-StandinCmdletModule $connection $table $CommandName $Prefix
+    New-StandinCmdletModule $connection $cmdlets $Prefix
     $script:Connections.Add($connection)
     Write-StandinLog @{ event = $(if ($Kind -eq 'compliance') { 'connect-ipps' } else { 'connect' }); connectionId = $connection.ConnectionId
         organization = $Organization; baseUri = $connection.BaseUri; connectionUri = $ConnectionUri; environment = $Environment
+        authorizationUri = $AuthorizationUri
         commandName = $CommandName; skipLoadingFormatData = $SkipLoadingFormatData; showBanner = $ShowBanner; audience = [string]$claims.aud }
     if ($ShowBanner) {
-        Write-Host "Stand-in ExchangeOnlineManagement $($script:ModuleVersion) (a test double, not Microsoft's module): connected to $Organization at $($connection.BaseUri)"
+        Write-Host "Stand-in ExchangeOnlineManagement $($ExecutionContext.SessionState.Module.Version.ToString()) (a test double, not Microsoft's module): connected to $Organization at $($connection.BaseUri)"
     }
 }
 
