@@ -2,21 +2,24 @@
  * `npm run bench`: the action's whole-process time on the local emulator, as ratios against baselines measured
  * in the same run (these machines are noisy): `node -e 0`, and a plain unbundled msal-node script doing the same
  * flow (scripts/bench/plain-msal.mjs). Runs are interleaved; medians are compared. Peak RSS from GNU time.
- * Then the worker runner's overhead (scripts/bench-workers.ts) and `exo-login invoke` (scripts/bench-invoke.ts).
+ * Then the worker runner's overhead (scripts/bench-workers.ts), sessions under real pwsh (scripts/bench-sessions.ts)
+ * and `exo-login invoke` (scripts/bench-invoke.ts).
  */
+// First: the emulator uses TypeScript that type stripping alone cannot run (parameter properties).
+import './bench/transform-types.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmulator } from '../test/emulator/index.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 15);
 const TIME = '/usr/bin/time';
 const haveTime = existsSync(TIME);
 
+const { startEmulator } = await import('../test/emulator/index.ts');
 const emulator = await startEmulator();
 const dir = await mkdtemp(join(tmpdir(), 'exo-bench-'));
 const output = join(dir, 'output');
@@ -142,7 +145,11 @@ if (!process.argv.includes('--no-workers')) {
     stdio: 'inherit',
     cwd: ROOT,
   });
-  process.exitCode = workers.status ?? 1;
+  const sessions = spawnSync(process.execPath, [join(ROOT, 'scripts/bench-sessions.ts')], {
+    stdio: 'inherit',
+    cwd: ROOT,
+  });
+  process.exitCode = (workers.status ?? 1) || (sessions.status ?? 1);
 }
 
 if (!process.argv.includes('--no-invoke')) {

@@ -1,13 +1,14 @@
 /**
  * Generates the documentation that restates facts kept in code: the README's inputs/outputs tables (from
- * action.yml), clouds table and troubleshooting index (links only), and TROUBLESHOOTING.md, the one home of the
- * troubleshooting sections (from src/core/troubleshooting.ts).
+ * action.yml), clouds table, worker settings table (src/workers/defaults.ts) and troubleshooting index (links
+ * only), and TROUBLESHOOTING.md, the one home of the troubleshooting sections (from src/core/troubleshooting.ts).
  * `--check` fails instead of writing, so CI catches stale docs.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { CLOUDS } from '../src/core/clouds.ts';
 import { TROUBLES, type Trouble } from '../src/core/troubleshooting.ts';
+import { defaultText, WORKER_SETTINGS } from '../src/workers/defaults.ts';
 
 interface ActionYml {
   inputs: Record<string, { description: string; required?: boolean; default?: string }>;
@@ -55,6 +56,15 @@ function cloudsTable(): string {
   ].join('\n');
 }
 
+/** From the table the action's inputs and the CLI's flags share; action.yml's defaults are tested against it. */
+function workerSettingsTable(): string {
+  const rows = Object.entries(WORKER_SETTINGS).map(([key, s]) => {
+    const fallback = defaultText(key as keyof typeof WORKER_SETTINGS);
+    return `| \`${s.name}\` / \`--${s.name}\` | ${fallback === '' ? '' : `\`${fallback}\``} | ${cell(s.accepts)} | ${cell(s.meaning)} |`;
+  });
+  return ['| input / flag | default | accepts | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
 const troubles: Trouble[] = Object.values(TROUBLES);
 
 function troubleshootingSections(): string {
@@ -99,6 +109,7 @@ const readme = readFileSync(readmeUrl, 'utf8');
 let nextReadme = replaceBlock(readme, 'inputs', inputsTable());
 nextReadme = replaceBlock(nextReadme, 'outputs', outputsTable());
 nextReadme = replaceBlock(nextReadme, 'clouds', cloudsTable());
+nextReadme = replaceBlock(nextReadme, 'worker-settings', workerSettingsTable());
 nextReadme = replaceBlock(nextReadme, 'troubleshooting', troubleshootingIndex());
 const nextTrouble = troubleshootingDoc();
 

@@ -2,7 +2,14 @@ import { resolveSettings, type ResolvedSettings } from '../core/settings.js';
 import { parseBoolean } from '../core/validate.js';
 import { InputError } from '../core/errors.js';
 import { ACTION_SETTING_NAMES, Input, named } from './names.js';
-import { parseCount, parseMinutes, parseModuleVersion, parseShard } from '../workers/settings.js';
+import {
+  defaultText,
+  WORKER_SETTINGS,
+  parseMaxParallel,
+  parseMinutes,
+  parseModuleVersion,
+  parseShard,
+} from '../workers/settings.js';
 
 /** Every input, typed and validated; keyed by the names users write in `with:`. */
 export interface ActionInputs {
@@ -19,6 +26,7 @@ export interface WorkerInputs {
   maxParallel: number;
   timeoutMinutes: number;
   failFast: boolean;
+  reuseSessions: boolean;
   shard: { index: number; total: number } | undefined;
   workingDirectory: string | undefined;
   moduleVersion: string | undefined;
@@ -54,11 +62,12 @@ export function parseInputs(get: GetInput): ActionInputs {
  * runner passes a default when the user sets nothing, so "set" means a value other than this (a test compares).
  */
 export const WORKER_ONLY_INPUT_DEFAULTS: readonly (readonly [Input, string])[] = [
-  [Input.MaxParallel, '3'],
-  [Input.TimeoutMinutes, '30'],
-  [Input.FailFast, 'false'],
-  [Input.WorkingDirectory, ''],
-  [Input.ModuleVersion, ''],
+  [Input.MaxParallel, defaultText('maxParallel')],
+  [Input.TimeoutMinutes, defaultText('timeoutMinutes')],
+  [Input.FailFast, defaultText('failFast')],
+  [Input.ReuseSessions, defaultText('reuseSessions')],
+  [Input.WorkingDirectory, defaultText('workingDirectory')],
+  [Input.ModuleVersion, defaultText('moduleVersion')],
 ];
 
 function setWorkerOnlyInputs(get: GetInput): Input[] {
@@ -82,9 +91,14 @@ function parseWorkerInputs(get: GetInput): WorkerInputs | undefined {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
   const run = get(Input.Run).trim() === '' ? undefined : get(Input.Run);
-  const maxParallel = parseCount(get(Input.MaxParallel), named(Input.MaxParallel), 3, 1, 64);
+  const maxParallel = parseMaxParallel(get(Input.MaxParallel), named(Input.MaxParallel));
   const timeoutMinutes = parseMinutes(get(Input.TimeoutMinutes), named(Input.TimeoutMinutes));
-  const failFast = parseBoolean(get(Input.FailFast), named(Input.FailFast), false);
+  const failFast = parseBoolean(get(Input.FailFast), named(Input.FailFast), WORKER_SETTINGS.failFast.default);
+  const reuseSessions = parseBoolean(
+    get(Input.ReuseSessions),
+    named(Input.ReuseSessions),
+    WORKER_SETTINGS.reuseSessions.default,
+  );
   const shard = parseShard(get(Input.Shard), named(Input.Shard));
   const workingDirectory = get(Input.WorkingDirectory).trim() || undefined;
   const moduleVersion = parseModuleVersion(get(Input.ModuleVersion), named(Input.ModuleVersion));
@@ -101,5 +115,15 @@ function parseWorkerInputs(get: GetInput): WorkerInputs | undefined {
       named(Input.Shard),
       `applies to '${Input.Scripts}'; an inline '${Input.Run}' script cannot be sharded.`,
     );
-  return { scripts, run, maxParallel, timeoutMinutes, failFast, shard, workingDirectory, moduleVersion };
+  return {
+    scripts,
+    run,
+    maxParallel,
+    timeoutMinutes,
+    failFast,
+    reuseSessions,
+    shard,
+    workingDirectory,
+    moduleVersion,
+  };
 }

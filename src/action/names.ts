@@ -16,6 +16,7 @@ export enum Input {
   MaxParallel = 'max-parallel',
   TimeoutMinutes = 'timeout-minutes',
   FailFast = 'fail-fast',
+  ReuseSessions = 'reuse-sessions',
   Shard = 'shard',
   WorkingDirectory = 'working-directory',
   ModuleVersion = 'module-version',

@@ -7,7 +7,14 @@ import type { WorkerRow } from '../workers/index.js';
 import { ignoredInputsWarning, parseInputs, type ActionInputs } from './inputs.js';
 import { Input } from './names.js';
 import { publishTokens } from './outputs.js';
-import { describeTokens, tokenSummaryRows, workerSummaryRows } from './report.js';
+import {
+  describePresented,
+  describeTokens,
+  sessionSummaryRows,
+  tokenSummaryRows,
+  workerSummaryRows,
+} from './report.js';
+import { escapeHtml, logText } from '../core/workflow-commands.js';
 
 /** The action: validate inputs, mint tokens, publish them, then run workers if asked. */
 export async function run(): Promise<void> {
@@ -25,20 +32,19 @@ export async function run(): Promise<void> {
     const plan = workers && (await workers.phase.planWorkerPhase(workers.inputs, inputs.settings));
     // The settings as resolved, with their names and sources: the session re-parses nothing.
     const session = ExoLoginSession.fromSettings(inputs.settings, {
-      assertion: gitHubActionsSource(process.env, { onRetry: (message) => core.info(message) }),
+      assertion: gitHubActionsSource(process.env, { onRetry: (message) => core.info(logText(message)) }),
       onSecret: (secret) => core.setSecret(secret),
-      onRetry: (message) => core.info(message),
+      // Retry notes carry server answers and network errors: outside text.
+      onRetry: (message) => core.info(logText(message)),
     });
     const tokens = await core.group('Exchange Online token', async () => {
       const minted = await session.mint();
       const presented = session.presentedClaims();
-      core.info(
-        `GitHub OIDC token presented to ${inputs.settings.authorityHost}: issuer ${presented.issuer ?? '?'}, subject ${presented.subject ?? '?'}, audience ${presented.audience ?? '?'}`,
-      );
+      core.info(describePresented(inputs.settings.authorityHost, presented));
       for (const line of describeTokens(minted)) core.info(line);
       return minted;
     });
-    for (const warning of tokens.warnings) core.warning(warning);
+    for (const warning of tokens.warnings) core.warning(logText(warning));
     publishTokens(tokens, inputs.exportEnv);
     const rows =
       workers && plan ? await workers.phase.runWorkerPhase(workers.inputs, plan, session) : undefined;
@@ -47,10 +53,13 @@ export async function run(): Promise<void> {
     // The stack only through the debug channel (shown with RUNNER_DEBUG=1 / "Enable debug logging").
     if (core.isDebug()) core.debug(errorStack(error));
     // Known failures are one paragraph for the user; anything else is a bug worth its message.
+    // Messages quote server answers and presented claims (a subject with a branch name): one inert line.
     core.setFailed(
-      error instanceof ExoLoginError
-        ? error.message
-        : `exo-login failed unexpectedly: ${errorMessage(error)}`,
+      logText(
+        error instanceof ExoLoginError
+          ? error.message
+          : `exo-login failed unexpectedly: ${errorMessage(error)}`,
+      ),
     );
   } finally {
     closeIdleConnections();
@@ -66,11 +75,13 @@ async function writeSummary(
   core.summary
     .addHeading('Exchange Online', 3)
     .addRaw(
-      `Tenant <code>${tokens.tenantId}</code>${tokens.organization ? ` (${tokens.organization})` : ''}, environment ${tokens.environment}, app <code>${inputs.settings.clientId}</code>.`,
+      `Tenant <code>${escapeHtml(tokens.tenantId)}</code>${tokens.organization ? ` (${escapeHtml(tokens.organization)})` : ''}, environment ${escapeHtml(tokens.environment)}, app <code>${escapeHtml(inputs.settings.clientId)}</code>.`,
       true,
     )
     .addTable(asTable(tokenSummaryRows(tokens)));
   if (rows) core.summary.addHeading('Workers', 3).addTable(asTable(workerSummaryRows(rows)));
+  const sessions = rows ? sessionSummaryRows(rows) : [];
+  if (sessions.length > 0) core.summary.addHeading('PowerShell sessions', 3).addTable(asTable(sessions));
   await core.summary.write();
 }
 

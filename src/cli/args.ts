@@ -4,6 +4,7 @@ import { ExoLoginError, InputError } from '../core/errors.js';
 import { option, quoted } from '../core/names.js';
 import type { SettingField, SettingNames, SettingsInput } from '../core/settings.js';
 import { SOURCE_KINDS, type SourceChoice, type SourceKind } from '../core/sources.js';
+import { WORKER_SETTINGS } from '../workers/defaults.js';
 
 export const EXIT = {
   ok: 0,
@@ -98,9 +99,25 @@ export const OPTIONS = {
     type: 'boolean',
     help: 'print even when stdout is a terminal (refused by default: terminals get recorded)',
   },
-  'max-parallel': { type: 'string', value: 'N', help: 'workers at once (default 3)' },
-  'timeout-minutes': { type: 'string', value: 'M', help: 'per worker, decimals allowed (default 30)' },
+  'max-parallel': {
+    type: 'string',
+    value: 'N',
+    help: `workers at once, ${WORKER_SETTINGS.maxParallel.min}–${WORKER_SETTINGS.maxParallel.max} (default ${WORKER_SETTINGS.maxParallel.default})`,
+  },
+  'timeout-minutes': {
+    type: 'string',
+    value: 'M',
+    help: `per worker, decimals allowed (default ${WORKER_SETTINGS.timeoutMinutes.default})`,
+  },
   'fail-fast': { type: 'boolean', help: 'stop after the first failure' },
+  'reuse-sessions': {
+    type: 'boolean',
+    help: 'run .ps1 scripts in up to --max-parallel sessions, each connected once (the default)',
+  },
+  'no-reuse-sessions': {
+    type: 'boolean',
+    help: 'one pwsh (and one connect) per .ps1 script instead',
+  },
   shard: { type: 'string', value: 'i/n', help: 'run only this share of the matched scripts' },
   'working-directory': {
     type: 'string',
@@ -186,12 +203,23 @@ and audience (what the Entra federated credential must match), then per resource
   run: {
     usage: '[options] SCRIPT_OR_GLOB...',
     summary: 'run scripts in parallel, each connected to Exchange Online',
-    about: `Runs scripts in parallel, each with a fresh Exchange Online session.
+    about: `Runs scripts in parallel, each connected to Exchange Online.
 
-.ps1 scripts run as pwsh -NoLogo -NoProfile -NonInteractive -File <wrapper>; the wrapper connects with
-Connect-ExchangeOnline -AccessToken $env:EXO_ACCESS_TOKEN (and Connect-IPPSSession with --resource compliance)
-and disconnects afterwards. .sh, .js, .mjs and .py run with their interpreter and the EXO_* variables.`,
-    options: ['max-parallel', 'timeout-minutes', 'fail-fast', 'shard', 'working-directory', 'module-version'],
+.ps1 scripts run one after another in up to --max-parallel pwsh sessions, each connected once with
+Connect-ExchangeOnline -AccessToken (and Connect-IPPSSession with --resource compliance), reset between scripts
+and disconnected at the end; with --no-reuse-sessions each runs as pwsh -NoLogo -NoProfile -NonInteractive -File
+<wrapper>, connecting and disconnecting itself. .sh, .js, .mjs and .py run with their interpreter and the EXO_*
+variables.`,
+    options: [
+      'max-parallel',
+      'timeout-minutes',
+      'fail-fast',
+      'reuse-sessions',
+      'no-reuse-sessions',
+      'shard',
+      'working-directory',
+      'module-version',
+    ],
     settings: [...SETTINGS, ...SOURCE],
     positionals: true,
   },
@@ -263,6 +291,7 @@ export interface CliArgs {
   maxParallel: string;
   timeoutMinutes: string;
   failFast: boolean;
+  reuseSessions: boolean;
   shard: string;
   workingDirectory: string;
   moduleVersion: string;
@@ -301,6 +330,11 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
       );
     }
   }
+  if (values['reuse-sessions'] === true && values['no-reuse-sessions'] === true)
+    throw new InputError(
+      optionName('reuse-sessions'),
+      'and --no-reuse-sessions contradict each other: pass one of them.',
+    );
   const { settings, fromVariable } = settingsOf(values, env);
   return {
     command,
@@ -316,6 +350,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     maxParallel: values['max-parallel'] ?? '',
     timeoutMinutes: values['timeout-minutes'] ?? '',
     failFast: values['fail-fast'] ?? false,
+    reuseSessions: values['no-reuse-sessions'] !== true,
     shard: values.shard ?? '',
     workingDirectory: values['working-directory'] ?? '',
     moduleVersion: values['module-version'] ?? '',

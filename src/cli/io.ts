@@ -1,3 +1,5 @@
+import { logText } from '../core/workflow-commands.js';
+
 /** What the CLI reads and writes, injectable so it can be embedded and tested in-process. */
 export interface CliIo {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -22,7 +24,8 @@ export function cliMessage(text: string): string {
 /** Writes messages to stderr in the CLI's style. */
 export function messenger(io: CliIo): { say: (text: string) => void; warn: (text: string) => void } {
   return {
-    say: (text) => io.stderr.write(`${cliMessage(text)}\n`),
-    warn: (text) => io.stderr.write(`${cliMessage(`warning: ${text}`)}\n`),
+    // Messages carry outside text (server answers, file names), and the runner reads stderr in a workflow step.
+    say: (text) => io.stderr.write(`${logText(cliMessage(text))}\n`),
+    warn: (text) => io.stderr.write(`${logText(cliMessage(`warning: ${text}`))}\n`),
   };
 }

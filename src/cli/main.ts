@@ -4,6 +4,7 @@ import { ExoLoginSession, type ExoTokens } from '../core/session.js';
 import { resolveSettings } from '../core/settings.js';
 import { createSource } from '../core/sources.js';
 import { tokenVariables } from '../core/variables.js';
+import { formatCommand, inertJson, logText } from '../core/workflow-commands.js';
 import { CLI_SETTING_NAMES, EXIT, parseCli, type CliArgs } from './args.js';
 import { helpText } from './help.js';
 import { invokeSettings, runInvoke, splitInvokeArgv } from './invoke-command.js';
@@ -72,9 +73,12 @@ async function runCommand(args: CliArgs, io: CliIo, powershell: readonly string[
   }
   // In GitHub Actions, mask on stderr (the runner reads workflow commands there too) so stdout stays pipeable.
   const inActions = io.env['GITHUB_ACTIONS'] === 'true';
+  // Every token and federated token the session handles, redacted from worker output.
+  const secrets: string[] = [];
   const session = ExoLoginSession.fromSettings(settings, {
     assertion: createSource(args.source, io.env, { onRetry: say }),
     onSecret: (secret) => {
+      secrets.push(secret);
       if (inActions) io.stderr.write(`::add-mask::${secret}\n`);
     },
     onRetry: say,
@@ -93,7 +97,7 @@ async function runCommand(args: CliArgs, io: CliIo, powershell: readonly string[
       return invoke ? await runInvoke(invoke, session, io) : EXIT.usage;
     default:
       if (!run || !plan || !runModule) return EXIT.usage;
-      return await runModule.runScriptsCommand(run, plan, session, io);
+      return await runModule.runScriptsCommand(run, plan, session, io, secrets);
   }
 }
 
@@ -105,8 +109,7 @@ function debugStack(error: unknown, io: CliIo): void {
   const stack = errorStack(error);
   if (io.env['GITHUB_ACTIONS'] === 'true') {
     // The toolkit's escaping for a command's message: the whole stack is one command.
-    const data = stack.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-    io.stderr.write(`::debug::${data}\n`);
+    io.stderr.write(`${formatCommand('debug', {}, stack)}\n`);
     return;
   }
   for (const line of stack.split('\n')) io.stderr.write(`exo-login: debug: ${line}\n`);
@@ -154,8 +157,9 @@ function formatWhoami(tokens: ExoTokens, session: ExoLoginSession, args: CliArgs
     roles: t.claims.roles,
     expiresOn: t.expiresOn.toISOString(),
   }));
+  // Claims are outside text, and the runner reads stdout when this runs in a workflow step: made inert.
   if (args.format === 'json') {
-    return `${JSON.stringify({
+    return `${inertJson({
       source: session.sourceDescription,
       federatedToken: presented,
       tenantId: tokens.tenantId,
@@ -177,5 +181,5 @@ function formatWhoami(tokens: ExoTokens, session: ExoLoginSession, args: CliArgs
         `${`${r.kind}:`.padEnd(17)}app ${r.appId ?? '?'}, roles ${r.roles.join(', ') || 'none'}, expires ${r.expiresOn}`,
     ),
   ];
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(logText).join('\n')}\n`;
 }

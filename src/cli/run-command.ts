@@ -1,34 +1,25 @@
-import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { ExoLoginError } from '../core/errors.js';
+import { argument } from '../core/names.js';
 import type { ExoLoginSession } from '../core/session.js';
 import type { ResolvedSettings } from '../core/settings.js';
+import { DEFAULT_TOKEN_ENV } from '../core/sources.js';
+import { logText } from '../core/workflow-commands.js';
+import { isolatedOutput } from '../front/runner-group.js';
+import { planWorkerPhase, runWorkerPhase, type WorkerPhaseSettings } from '../front/worker-phase.js';
 import {
-  parseCount,
+  parseMaxParallel,
   parseMinutes,
   parseModuleVersion,
   parseShard,
-  posixRelative,
-  planWorkers,
-  runWorkers,
   type Logger,
-  type Shard,
   type WorkerPlan,
+  type WorkerRow,
 } from '../workers/index.js';
-import { withCancellation } from '../workers/signals.js';
-import { argument } from '../core/names.js';
 import { CLI_SETTING_NAMES, EXIT, optionName, type CliArgs } from './args.js';
 import { cliMessage, type CliIo } from './io.js';
 
-export interface RunSettings {
-  patterns: string[];
-  cwd: string;
-  maxParallel: number;
-  timeoutMinutes: number;
-  shard: Shard | undefined;
-  moduleVersion: string | undefined;
-  failFast: boolean;
-}
+export type RunSettings = WorkerPhaseSettings;
 
 /** Validates `exo-login run` flags before anything is sent. */
 export function runSettings(args: CliArgs): RunSettings {
@@ -41,12 +32,18 @@ export function runSettings(args: CliArgs): RunSettings {
   const cwd = resolve(args.workingDirectory || '.');
   return {
     patterns: args.scripts,
+    inline: undefined,
     cwd,
-    maxParallel: parseCount(args.maxParallel, optionName('max-parallel'), 3, 1, 64),
+    maxParallel: parseMaxParallel(args.maxParallel, optionName('max-parallel')),
     timeoutMinutes: parseMinutes(args.timeoutMinutes, optionName('timeout-minutes')),
     shard: parseShard(args.shard, optionName('shard')),
     moduleVersion: parseModuleVersion(args.moduleVersion, optionName('module-version')),
     failFast: args.failFast,
+    reuseSessions: args.reuseSessions,
+    // A federated token in the environment would let a worker mint tokens for anything the app may reach.
+    withheldVariables: [
+      ...new Set([DEFAULT_TOKEN_ENV, ...(args.source.tokenEnv ? [args.source.tokenEnv] : [])]),
+    ],
   };
 }
 
@@ -55,19 +52,11 @@ export function planRun(
   settings: RunSettings,
   resolved: Pick<ResolvedSettings, 'organization' | 'resources'>,
 ): Promise<WorkerPlan> {
-  return planWorkers({
-    patterns: settings.patterns,
-    cwd: settings.cwd,
-    shard: settings.shard,
-    inline: false,
-    organization: resolved.organization,
-    exchange: resolved.resources.some((r) => r.kind === 'exchange'),
-    names: {
-      scripts: argument('SCRIPT'),
-      workingDirectory: optionName('working-directory'),
-      organization: CLI_SETTING_NAMES.organization,
-      resources: CLI_SETTING_NAMES.resources,
-    },
+  return planWorkerPhase(settings, resolved, {
+    scripts: argument('SCRIPT'),
+    workingDirectory: optionName('working-directory'),
+    organization: CLI_SETTING_NAMES.organization,
+    resources: CLI_SETTING_NAMES.resources,
   });
 }
 
@@ -76,6 +65,8 @@ export async function runScriptsCommand(
   plan: WorkerPlan,
   session: ExoLoginSession,
   io: CliIo,
+  /** Every federated token presented so far: redacted from worker output like the access tokens. */
+  federatedTokens: readonly string[] = [],
 ): Promise<number> {
   const out = (line: string): void => {
     io.stdout.write(`${line}\n`);
@@ -85,38 +76,55 @@ export async function runScriptsCommand(
   };
   // Errors already printed, so the summary below does not print them a second time.
   const reported = new Set<string>();
-  const logger: Logger = {
-    info: err,
-    warning: (m) => err(cliMessage(`warning: ${m}`)),
+  const logger = cliLogger(out, err, io.env['GITHUB_ACTIONS'] === 'true', reported);
+  const run = await runWorkerPhase(settings, plan, session, {
+    env: io.env,
+    logger,
+    secrets: () => federatedTokens,
+  });
+  for (const row of run.rows) {
+    const error = row.error && !reported.has(`${row.name}: ${row.error}`) ? `: ${row.error}` : '';
+    err(
+      logText(
+        `${row.result.padEnd(9)} ${row.name}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${sessionNote(row)}${error}`,
+      ),
+    );
+  }
+  return run.ok ? EXIT.ok : EXIT.failure;
+}
+
+/**
+ * Messages on stderr, worker groups on stdout, each message made one inert line (it may hold a file name).
+ * Inside GitHub Actions the runner reads both streams for workflow commands: a worker's output is then kept
+ * from issuing any (see isolatedOutput), masks and annotations on the same stream as the group they belong to.
+ */
+function cliLogger(
+  out: (line: string) => void,
+  err: (line: string) => void,
+  inActions: boolean,
+  reported: Set<string>,
+): Logger {
+  return {
+    info: (m) => err(logText(m)),
+    warning: (m) => err(logText(cliMessage(`warning: ${m}`))),
     error: (m, at) => {
       reported.add(m);
-      err(cliMessage(`error: ${at ? `${at.file}:${at.startLine}: ` : ''}${m}`));
+      err(logText(cliMessage(`error: ${at ? `${at.file}:${at.startLine}: ` : ''}${m}`)));
     },
-    group: (title, lines) => {
-      out(`── ${title}`);
-      for (const line of lines) out(line);
+    group: (title, lines, worker) => {
+      if (!inActions) {
+        out(`── ${logText(title)}`);
+        for (const line of lines) out(line);
+        return;
+      }
+      const { masks, body, issues } = isolatedOutput(lines, worker);
+      for (const line of [...masks, `── ${logText(title)}`, ...body, ...issues]) out(line);
     },
   };
-  const { mine } = plan;
-  return withCancellation(async (signal) => {
-    const run = await runWorkers({
-      workers: mine.map((script) => ({ name: posixRelative(script, settings.cwd), script })),
-      maxParallel: settings.maxParallel,
-      timeoutMs: settings.timeoutMinutes * 60_000,
-      failFast: settings.failFast,
-      cwd: settings.cwd,
-      env: io.env,
-      tempDir: io.env['RUNNER_TEMP'] ?? tmpdir(),
-      getTokens: (minValidUntil) => session.tokensValidUntil(minValidUntil),
-      moduleVersion: settings.moduleVersion,
-      logger,
-      signal,
-    });
-    for (const row of run.rows) {
-      err(
-        `${row.result.padEnd(9)} ${row.name}${row.exitCode === null ? '' : ` (exit ${row.exitCode})`} ${(row.durationMs / 1000).toFixed(1)} s${row.error && !reported.has(`${row.name}: ${row.error}`) ? `: ${row.error}` : ''}`,
-      );
-    }
-    return run.ok ? EXIT.ok : EXIT.failure;
-  });
+}
+
+/** ` [session 2, connected in 3.1 s]`, ` [session 2]`, or nothing for a worker that ran in no session. */
+function sessionNote(row: WorkerRow): string {
+  if (!row.session) return '';
+  return ` [session ${row.session}${row.connectMs ? `, connected in ${(row.connectMs / 1000).toFixed(1)} s` : ''}]`;
 }

@@ -1,5 +1,6 @@
 export { interpreterFor, RUNNABLE_EXTENSIONS } from './interpreters.js';
 export { runWorkers, workerEnvironment, redact, TOKEN_MARGIN_MS, WITHHELD_VARIABLES } from './runner.js';
+export type { ExecutorFactory, WorkerExecutor, WorkerJob, WorkerOutcome } from './executor.js';
 export {
   expandScripts,
   planWorkers,
@@ -14,4 +15,13 @@ export {
 export { powershellWrapper, psQuote, type WrapperOptions } from './wrapper.js';
 export { findErrorLocations, type ErrorLocation } from './annotations.js';
 export type { Logger, RunWorkersOptions, WorkerRow, WorkerRun, WorkerSpec, WorkerResult } from './types.js';
-export { parseCount, parseMinutes, parseShard, parseModuleVersion } from './settings.js';
+export {
+  parseCount,
+  parseMaxParallel,
+  parseMinutes,
+  parseShard,
+  parseModuleVersion,
+  defaultText,
+  WORKER_SETTINGS,
+  type WorkerSettingKey,
+} from './settings.js';

@@ -1,101 +1,42 @@
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative } from 'node:path';
-import { ACTIONS_ID_TOKEN_REQUEST_TOKEN, ACTIONS_ID_TOKEN_REQUEST_URL } from '../core/assertion.js';
-import { errorMessage, ExoLoginError, InputError } from '../core/errors.js';
+import { join } from 'node:path';
+import { errorMessage, InputError } from '../core/errors.js';
+import { registerLastRite } from '../core/last-rites.js';
 import { field } from '../core/names.js';
-import type { ExoTokens } from '../core/token.js';
-import { EnvVar, tokenVariables } from '../core/variables.js';
-import { findErrorLocations } from './annotations.js';
-import { interpreterFor, RUNNABLE_EXTENSIONS } from './interpreters.js';
-import { killMarked, runProcess, type DroppedOutput, type ProcessOutcome } from './process.js';
+import { RunCgroup } from './cgroup.js';
+import { inheritedEnvironment, WORKER_ID, withTokens } from './environment.js';
+import type { ExecutorFactory, WorkerExecutor, WorkerOutcome } from './executor.js';
+import { inLanes } from './lanes.js';
+import { annotationsOf, groupTitle, isInside, rowOf } from './outcome.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, droppedOutputNote, redact } from './output.js';
+import { processExecutor } from './process-executor.js';
+import { sessionExecutors } from './sessions/executor.js';
+import { killMarked } from './procfs.js';
+import { TokenGate } from './token-gate.js';
 import type { RunWorkersOptions, WorkerRow, WorkerRun, WorkerSpec } from './types.js';
-import { powershellWrapper } from './wrapper.js';
 
-/** A worker starts only with tokens that outlive its timeout by this much. */
-export const TOKEN_MARGIN_MS = 2 * 60_000;
+export { TOKEN_MARGIN_MS } from './token-gate.js';
+export { WITHHELD_VARIABLES, workerEnvironment } from './environment.js';
+export { DEFAULT_MAX_OUTPUT_BYTES, droppedOutputNote, formatBytes, redact } from './output.js';
 
-/** Variables a worker must not inherit: they would let a script mint GitHub tokens or call the runner's APIs. */
-export const WITHHELD_VARIABLES = [
-  ACTIONS_ID_TOKEN_REQUEST_TOKEN,
-  ACTIONS_ID_TOKEN_REQUEST_URL,
-  'ACTIONS_RUNTIME_TOKEN',
-];
-
-export function workerEnvironment(
-  parent: NodeJS.ProcessEnv,
-  tokens: ExoTokens,
-  worker: string,
-): NodeJS.ProcessEnv {
-  return withTokens(inheritedEnvironment(parent), tokens, worker);
-}
-
-/**
- * The parent's variables a worker may see, as a plain object. Token variables are left out too: an earlier step's
- * `export-env` may have left stale ones, and a worker must see only the tokens minted for it; so is a worker id
- * (exo-login run inside a worker gets its own).
- */
-function inheritedEnvironment(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(parent))
-    if (!WITHHELD_VARIABLES.includes(key) && !NOT_INHERITED.has(key)) env[key] = value;
-  return env;
-}
-
-/** Carries `<run id>/<worker number>` into each worker's environment, and so into every process it starts. */
-const WORKER_ID = 'EXO_WORKER_ID';
-
-const NOT_INHERITED: ReadonlySet<string> = new Set([...Object.values(EnvVar), WORKER_ID]);
-
-function withTokens(inherited: NodeJS.ProcessEnv, tokens: ExoTokens, worker: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...inherited };
-  for (const [key, value] of tokenVariables(tokens)) env[key] = value;
-  env['EXO_WORKER'] = worker;
-  return env;
-}
-
-/** A worker's output kept for its group when RunWorkersOptions.maxOutputBytes is not given. */
-export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
-
-/** `cutAtFront`: the line's start was dropped, so it may begin with the end of a secret; that end is masked too. */
-export function redact(line: string, secrets: readonly string[], cutAtFront = false): string {
-  let out = line;
-  for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join('***');
-  if (cutAtFront) {
-    for (const secret of secrets) {
-      for (let k = secret.length - 1; k >= 8; k--) {
-        if (out.startsWith(secret.slice(-k))) {
-          out = `***${out.slice(k)}`;
-          break;
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/** 512 bytes, 3.2 KiB, 1 MiB. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
-  const [value, unit] = bytes < 1024 * 1024 ? [bytes / 1024, 'KiB'] : [bytes / (1024 * 1024), 'MiB'];
-  return `${Number(value.toFixed(1))} ${unit}`;
-}
-
-/** The first line of a group whose output was cut to the budget; undefined when nothing was left out. */
-export function droppedOutputNote(dropped: DroppedOutput, maxBytes: number): string | undefined {
-  if (dropped.lines === 0 && dropped.bytes === 0) return undefined;
-  const what =
-    dropped.lines === 0
-      ? `${formatBytes(dropped.bytes)} of earlier output`
-      : `${dropped.lines} earlier ${dropped.lines === 1 ? 'line' : 'lines'} (${formatBytes(dropped.bytes)})`;
-  return `… ${what} not shown: exo-login keeps the last ${formatBytes(maxBytes)} of a worker's output`;
-}
+/** Every lane runs each worker in its own process. */
+const processExecutors: ExecutorFactory = () => processExecutor;
 
 /**
  * Runs workers with at most `maxParallel` at once. Each worker's output is buffered and printed as one group
  * when it ends: streams of parallel workers interleaved line by line are unreadable in a CI log.
  */
-export async function runWorkers(options: RunWorkersOptions): Promise<WorkerRun> {
+export function runWorkers(options: RunWorkersOptions): Promise<WorkerRun> {
+  return runWorkersWith(options, options.reuseSessions === false ? processExecutors : sessionExecutors());
+}
+
+/** runWorkers with the executors each lane runs its workers on (see WorkerExecutor). */
+export async function runWorkersWith(
+  options: RunWorkersOptions,
+  executors: ExecutorFactory,
+): Promise<WorkerRun> {
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   // Less could not hold an error message and its location.
   if (!Number.isSafeInteger(maxOutputBytes) || maxOutputBytes < 1024)
@@ -105,239 +46,178 @@ export async function runWorkers(options: RunWorkersOptions): Promise<WorkerRun>
     );
   // mkdtemp makes the directory 0700; chmod anyway in case a umask or an odd file system widened it.
   const privateDir = await mkdtemp(join(options.tempDir, 'exo-login-'));
-  await chmod(privateDir, 0o700);
+  const runId = randomUUID();
+  // Marks every process of this run's workers (see markedProcesses): random, so runs never match each other.
+  const runMarker = `${WORKER_ID}=${runId}/`;
+  const cgroup = RunCgroup.create(`exo-login-${runId}`);
+  // Should the process end before the run does (a signal, a crash): whatever the workers left, and the directory.
+  const forgetLastRite = registerLastRite(() => {
+    cgroup?.end();
+    killMarked(runMarker);
+    rmSync(privateDir, { recursive: true, force: true });
+  });
   try {
+    await chmod(privateDir, 0o700);
     const workers: WorkerSpec[] = [...options.workers];
     if (options.inline !== undefined) {
       const script = join(privateDir, 'run.ps1');
       await writeFile(script, options.inline, { mode: 0o600 });
       workers.push({ name: 'run', script });
     }
-    return await runAll({ ...options, maxOutputBytes }, workers, privateDir);
+    const run = { privateDir, runMarker, cgroup };
+    return await new Scheduler({ ...options, maxOutputBytes }, workers, run, executors).run();
   } finally {
     await rm(privateDir, { recursive: true, force: true });
+    forgetLastRite();
   }
 }
 
-async function runAll(
-  options: RunWorkersOptions & { maxOutputBytes: number },
-  workers: WorkerSpec[],
-  privateDir: string,
-): Promise<WorkerRun> {
-  const { logger } = options;
-  const rows: WorkerRow[] = workers.map((w) => ({
-    name: w.name,
-    // The inline script's temp file is gone when the rows are read: name it as the input it came from.
-    script: isInside(w.script, privateDir) ? w.name : w.script,
-    result: 'skipped',
-    exitCode: null,
-    durationMs: 0,
-    attempts: 0,
-  }));
+/** One run: the loop that hands workers to lanes, and what it keeps between them. */
+class Scheduler {
+  /** undefined: never reached (skipped, or cancelled before it started). */
+  private readonly rows: (WorkerRow | undefined)[];
+  private readonly gate: TokenGate;
   // Read once: enumerating process.env goes through the C library for every variable, per worker it adds up.
-  const inherited = inheritedEnvironment(options.env);
-  // Marks every process of this run's workers (see markedProcesses): random, so runs never match each other.
-  const runId = randomUUID();
-  /** Set when tokens fresh from Entra still expire before a worker's timeout ends. */
-  let tokensTooShort: string | undefined;
-  const reached = new Set<number>();
-  const stopAll = new AbortController();
-  const onOuterAbort = (): void => {
-    stopAll.abort();
-  };
-  if (options.signal?.aborted) stopAll.abort();
-  else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  private readonly inherited: NodeJS.ProcessEnv;
+  private readonly privateDir: string;
+  /** `EXO_WORKER_ID=<run id>/`: each worker's id is this plus its number. */
+  private readonly runMarker: string;
+  private readonly cgroup: RunCgroup | undefined;
+  private readonly stopAll = new AbortController();
+  private readonly laneExecutors = new Map<number, WorkerExecutor>();
+  private failed = false;
 
-  let next = 0;
-  let failed = false;
-  const lane = async (): Promise<void> => {
-    for (;;) {
-      if (stopAll.signal.aborted || (failed && options.failFast)) return;
-      const index = next++;
-      const worker = workers[index];
-      const row = rows[index];
-      if (!worker || !row) return;
-      reached.add(index);
-      const started = Date.now();
-      try {
-        await runOne(worker, row, index, started);
-      } catch (error) {
-        // Whatever went wrong (a full temp disk, say) belongs to this worker's row, not to the whole run.
-        Object.assign(row, { result: 'error', durationMs: Date.now() - started, error: errorMessage(error) });
-        logger.error(`${worker.name}: ${errorMessage(error)}`);
-      }
-      if (row.result === 'skipped' && row.attempts === 0) reached.delete(index);
-      else if (row.result !== 'success') {
-        failed = true;
-        if (options.failFast) stopAll.abort();
-      }
-    }
-  };
-
-  const runOne = async (
-    worker: WorkerSpec,
-    row: WorkerRow,
-    index: number,
-    started: number,
-  ): Promise<void> => {
-    const finish = (result: WorkerRow['result'], exitCode: number | null, error?: string): void => {
-      row.result = result;
-      row.exitCode = exitCode;
-      row.durationMs = Date.now() - started;
-      if (error !== undefined) row.error = error;
-    };
-    const fail = (error: string): void => {
-      finish('error', null, error);
-      logger.error(`${worker.name}: ${error}`);
-    };
-    const plan = interpreterFor(worker.script);
-    if (!plan) {
-      fail(`cannot run ${basename(worker.script)}: use ${RUNNABLE_EXTENSIONS.join(', ')}`);
-      return;
-    }
-    // Every worker has the same timeout: once a fresh mint fell short, more mints would only invite throttling.
-    if (tokensTooShort !== undefined) {
-      fail(tokensTooShort);
-      return;
-    }
-    // Tokens that outlive the worker's timeout: Exchange Online cannot refresh them, so a session would die mid-run.
-    const minValidUntil = new Date(Date.now() + options.timeoutMs + TOKEN_MARGIN_MS);
-    let tokens: ExoTokens;
-    try {
-      tokens = await options.getTokens(minValidUntil);
-    } catch (error) {
-      // The session's own verdict that fresh tokens fall short: as below, later workers need not ask again.
-      if (error instanceof ExoLoginError && error.code === 'token-lifetime') tokensTooShort = error.message;
-      fail(errorMessage(error));
-      return;
-    }
-    if (tokens.expiresOn.getTime() < minValidUntil.getTime()) {
-      tokensTooShort = `the tokens Entra issues last until ${tokens.expiresOn.toISOString()}, less than this worker's timeout plus a ${TOKEN_MARGIN_MS / 60_000}-minute margin (until ${minValidUntil.toISOString()}): lower timeout-minutes.`;
-      fail(tokensTooShort);
-      return;
-    }
-    // Cancelled while the tokens were minted: never started, so the row stays skipped/cancelled.
-    if (stopAll.signal.aborted) return;
-    const secrets = Object.values(tokens.tokens).map((t) => t.token);
-    let args = plan.args;
-    let wrapperFile: string | undefined;
-    if (plan.powershell) {
-      if (!tokens.organization) {
-        fail(
-          "PowerShell workers need the organization (the tenant's *.onmicrosoft.com domain): set 'organization'.",
-        );
-        return;
-      }
-      wrapperFile = join(privateDir, `worker-${index + 1}.ps1`);
-      await writeFile(
-        wrapperFile,
-        powershellWrapper({
-          script: worker.script,
-          organization: tokens.organization,
-          environment: tokens.environment,
-          compliance: tokens.tokens.compliance !== undefined,
-          moduleVersion: options.moduleVersion,
-          resources: {
-            exchange: tokens.tokens.exchange?.resource,
-            compliance: tokens.tokens.compliance?.resource,
-          },
-        }),
-        { mode: 0o600, flag: 'wx' },
-      );
-      args = [...plan.args, wrapperFile];
-    }
-    logger.info(`▶ ${worker.name} started`);
-    row.attempts = 1;
-    let outcome: ProcessOutcome;
-    const workerId = `${runId}/${index + 1}`;
-    try {
-      outcome = await runProcess(plan.command, args, {
-        cwd: options.cwd,
-        env: { ...withTokens(inherited, tokens, worker.name), [WORKER_ID]: workerId },
-        timeoutMs: options.timeoutMs,
-        signal: stopAll.signal,
-        killGraceMs: options.killGraceMs ?? 5_000,
-        maxOutputBytes: options.maxOutputBytes,
-        redact: (line, cutAtFront) => redact(line, secrets, cutAtFront),
-        marker: `${WORKER_ID}=${workerId}`,
-      });
-    } finally {
-      if (wrapperFile) await rm(wrapperFile, { force: true });
-    }
-    const { lines } = outcome;
-    if (outcome.spawnError) {
-      const missing = outcome.spawnError.code === 'ENOENT';
-      const hint =
-        plan.command === 'pwsh'
-          ? ' Use a runner image with PowerShell 7 (GitHub-hosted images have it) or install it.'
-          : '';
-      finish(
-        'error',
-        null,
-        missing
-          ? `${plan.command} not found on PATH.${hint}`
-          : `cannot start ${plan.command}: ${outcome.spawnError.message}`,
-      );
-    } else if (outcome.stoppedBy === 'timeout') {
-      finish(
-        'timeout',
-        outcome.exitCode,
-        `exceeded ${Number((options.timeoutMs / 60_000).toPrecision(3))} minutes; stopped with its child processes`,
-      );
-    } else if (outcome.stoppedBy === 'cancel') {
-      finish(
-        'cancelled',
-        outcome.exitCode,
-        options.signal?.aborted ? 'the run was cancelled' : 'stopped by fail-fast',
-      );
-    } else {
-      finish(outcome.exitCode === 0 ? 'success' : 'failure', outcome.exitCode);
-    }
-    const status = row.result === 'success' ? '✓' : '✗';
-    const note = droppedOutputNote(outcome.dropped, options.maxOutputBytes);
-    logger.group(
-      `${status} ${worker.name}: ${row.result}${row.exitCode !== null ? ` (exit ${row.exitCode})` : ''} in ${(row.durationMs / 1000).toFixed(1)} s`,
-      note === undefined ? lines : [note, ...lines],
-    );
-    if (row.result !== 'success') {
-      // Where PowerShell says an error happened decides how it is annotated: a file in the repository gets a linked
-      // annotation; the generated wrapper (gone, and ours) none; the inline script's temp file (gone, in no
-      // repository) and files outside the working directory (a module's own) are named in the text instead.
-      let annotated = 0;
-      for (const location of findErrorLocations(lines)) {
-        const { file, line, message } = location;
-        if (isInside(file, privateDir)) {
-          if (file !== worker.script) continue;
-          logger.error(`${worker.name}, line ${line}: ${message}`);
-        } else if (file === worker.script || isInside(file, options.cwd)) {
-          logger.error(`${worker.name}: ${message}`, { file, startLine: line });
-        } else {
-          logger.error(`${worker.name}: ${message} (at ${file}:${line})`);
-        }
-        annotated++;
-      }
-      if (annotated === 0)
-        logger.error(`${worker.name}: ${row.error ?? `exited with code ${row.exitCode ?? 'none'}`}`);
-    }
-  };
-
-  try {
-    await Promise.all(
-      Array.from({ length: Math.min(Math.max(1, options.maxParallel), workers.length) }, lane),
-    );
-  } finally {
-    options.signal?.removeEventListener('abort', onOuterAbort);
-    // Whatever a worker left running, even after leaving its process group and parent (a setsid'd daemon of a
-    // worker that exited normally), ends with the run: no orphans.
-    killMarked(`${WORKER_ID}=${runId}/`);
+  constructor(
+    private readonly options: RunWorkersOptions & { maxOutputBytes: number },
+    private readonly workers: readonly WorkerSpec[],
+    run: { privateDir: string; runMarker: string; cgroup: RunCgroup | undefined },
+    private readonly executors: ExecutorFactory,
+  ) {
+    this.privateDir = run.privateDir;
+    this.runMarker = run.runMarker;
+    this.cgroup = run.cgroup;
+    this.rows = workers.map(() => undefined);
+    this.gate = new TokenGate(options.getTokens);
+    this.inherited = inheritedEnvironment(options.env, options.withheldVariables);
   }
-  rows.forEach((row, index) => {
-    if (!reached.has(index)) row.result = options.signal?.aborted ? 'cancelled' : 'skipped';
-  });
-  return { ok: rows.every((r) => r.result === 'success'), rows };
-}
 
-function isInside(file: string, dir: string): boolean {
-  const rel = relative(dir, file);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  async run(): Promise<WorkerRun> {
+    const { signal } = this.options;
+    const onOuterAbort = (): void => this.stopAll.abort();
+    if (signal?.aborted) this.stopAll.abort();
+    else signal?.addEventListener('abort', onOuterAbort, { once: true });
+    try {
+      await inLanes(
+        this.workers,
+        this.options.maxParallel,
+        () => this.stopAll.signal.aborted || (this.failed && this.options.failFast),
+        (worker, index, lane) => this.runGuarded(worker, index, this.executorOf(lane)),
+      );
+    } finally {
+      signal?.removeEventListener('abort', onOuterAbort);
+      await Promise.all([...this.laneExecutors.values()].map((e) => e.close().catch(() => undefined)));
+      // Whatever a worker left running, even after leaving its process group and parent (a setsid'd daemon of
+      // a worker that exited normally), ends with the run: no orphans.
+      this.cgroup?.end();
+      killMarked(this.runMarker);
+    }
+    const unreached = signal?.aborted ? 'cancelled' : 'skipped';
+    const rows = this.workers.map((w, i) => this.rows[i] ?? this.blankRow(w, unreached));
+    return { ok: rows.every((r) => r.result === 'success'), rows };
+  }
+
+  private executorOf(lane: number): WorkerExecutor {
+    let executor = this.laneExecutors.get(lane);
+    if (!executor) this.laneExecutors.set(lane, (executor = this.executors(lane)));
+    return executor;
+  }
+
+  /** The inline script's temp file is gone when the rows are read: name it as the input it came from. */
+  private scriptOf(worker: WorkerSpec): string {
+    return isInside(worker.script, this.privateDir) ? worker.name : worker.script;
+  }
+
+  private blankRow(worker: WorkerSpec, result: WorkerRow['result']): WorkerRow {
+    const script = this.scriptOf(worker);
+    return { name: worker.name, script, result, exitCode: null, durationMs: 0, attempts: 0 };
+  }
+
+  private async runGuarded(worker: WorkerSpec, index: number, executor: WorkerExecutor): Promise<void> {
+    const started = Date.now();
+    let row: WorkerRow | undefined;
+    try {
+      row = await this.runOne(worker, index, executor, started);
+    } catch (error) {
+      // Whatever went wrong (a full temp disk, say) belongs to this worker's row, not to the whole run.
+      const message = errorMessage(error);
+      row = { ...this.blankRow(worker, 'error'), durationMs: Date.now() - started, error: message };
+      this.options.logger.error(`${worker.name}: ${message}`);
+    }
+    this.rows[index] = row;
+    if (row && row.result !== 'success') {
+      this.failed = true;
+      if (this.options.failFast) this.stopAll.abort();
+    }
+  }
+
+  /** undefined when cancelled before it started. */
+  private async runOne(
+    worker: WorkerSpec,
+    index: number,
+    executor: WorkerExecutor,
+    started: number,
+  ): Promise<WorkerRow | undefined> {
+    const { options } = this;
+    const refusal = executor.refuse(worker);
+    if (refusal !== undefined) return this.finish(worker, { kind: 'refused', error: refusal }, started);
+    const gated = await this.gate.tokensFor(options.timeoutMs);
+    if ('refused' in gated) return this.finish(worker, { kind: 'refused', error: gated.refused }, started);
+    // Cancelled while the tokens were minted: never started, so the row stays skipped/cancelled.
+    if (this.stopAll.signal.aborted) return undefined;
+    const { tokens } = gated;
+    const secrets = [...Object.values(tokens.tokens).map((t) => t.token), ...(options.secrets?.() ?? [])];
+    const marker = `${this.runMarker}${index + 1}`;
+    const outcome = await executor.execute({
+      spec: worker,
+      index,
+      tokens,
+      env: {
+        ...withTokens(this.inherited, tokens, worker.name),
+        [WORKER_ID]: marker.slice(WORKER_ID.length + 1),
+      },
+      marker,
+      timeoutMs: options.timeoutMs,
+      signal: this.stopAll.signal,
+      killGraceMs: options.killGraceMs ?? 5_000,
+      maxOutputBytes: options.maxOutputBytes,
+      redact: (line, cutAtFront) => redact(line, secrets, cutAtFront),
+      cwd: options.cwd,
+      privateDir: this.privateDir,
+      cgroup: this.cgroup?.worker(),
+      moduleVersion: options.moduleVersion,
+      onStart: () => options.logger.info(`▶ ${worker.name} started`),
+    });
+    return this.finish(worker, outcome, started);
+  }
+
+  /** The row of a worker that was refused or ended, with its group and annotations printed. */
+  private finish(worker: WorkerSpec, outcome: WorkerOutcome, started: number): WorkerRow {
+    const { logger } = this.options;
+    const row = rowOf(outcome, {
+      name: worker.name,
+      script: this.scriptOf(worker),
+      durationMs: Date.now() - started,
+      timeoutMs: this.options.timeoutMs,
+      cancelledByCaller: this.options.signal?.aborted === true,
+    });
+    if (outcome.kind === 'refused') {
+      logger.error(`${worker.name}: ${outcome.error}`);
+      return row;
+    }
+    const note = droppedOutputNote(outcome.dropped, this.options.maxOutputBytes);
+    logger.group(groupTitle(row), note === undefined ? outcome.lines : [note, ...outcome.lines], worker.name);
+    const dirs = { privateDir: this.privateDir, cwd: this.options.cwd };
+    for (const a of annotationsOf(row, worker, outcome.lines, dirs)) logger.error(a.message, a.location);
+    return row;
+  }
 }

@@ -4,8 +4,11 @@ export interface Logger {
   info(message: string): void;
   warning(message: string): void;
   error(message: string, location?: { file: string; startLine: number }): void;
-  /** One worker's whole output, printed together. */
-  group(title: string, lines: readonly string[]): void;
+  /**
+   * One worker's whole output, printed together. `lines` are the worker's own (outside text: a logger for the
+   * GitHub runner must keep them from issuing commands); `worker` is its name.
+   */
+  group(title: string, lines: readonly string[], worker: string): void;
 }
 
 export type WorkerResult = 'success' | 'failure' | 'timeout' | 'cancelled' | 'skipped' | 'error';
@@ -19,6 +22,10 @@ export interface WorkerRow {
   durationMs: number;
   attempts: number;
   error?: string;
+  /** The PowerShell session (1-based) that ran this `.ps1` when sessions are reused. */
+  session?: number;
+  /** Time spent connecting that session before this script (0 when it reused the connection); not in durationMs. */
+  connectMs?: number;
 }
 
 export interface WorkerRun {
@@ -38,11 +45,26 @@ export interface RunWorkersOptions {
   /** An inline PowerShell script (the action's `run`), written to an owner-only temp file and run like a .ps1. */
   inline?: string | undefined;
   maxParallel: number;
+  /**
+   * Run `.ps1` workers in up to maxParallel long-lived PowerShell sessions, each connected once, instead of one
+   * process (and one connect) per script; default true. Other workers always run as their own processes.
+   */
+  reuseSessions?: boolean | undefined;
   timeoutMs: number;
   failFast: boolean;
   cwd: string;
   /** Parent environment; the runner removes the GitHub credentials and adds the token variables. */
   env: NodeJS.ProcessEnv;
+  /**
+   * Further variables of `env` that workers must not inherit, beyond the GitHub credentials and token variables
+   * always left out: e.g. a variable holding the federated token, with which a worker could mint tokens itself.
+   */
+  withheldVariables?: readonly string[] | undefined;
+  /**
+   * Further secrets redacted from worker output like the tokens, read before each worker starts (the federated
+   * tokens presented so far, say).
+   */
+  secrets?: (() => readonly string[]) | undefined;
   /** Where wrappers go (the runner's RUNNER_TEMP): a private directory is made inside it. */
   tempDir: string;
   /** Tokens valid at least until the given time; minted again when the current ones would expire sooner. */

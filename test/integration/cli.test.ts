@@ -205,7 +205,8 @@ describe('exo-login CLI', () => {
     const dir = await mkdtemp(join(tmpdir(), 'exo-cli-run-'));
     await writeFile(join(dir, 'a.ps1'), '# standin: print from a');
     await writeFile(join(dir, 'b.sh'), 'echo "b sees $EXO_ORGANIZATION"');
-    const run = await cli(['run', '--working-directory', dir, '*.ps1', 'b.sh'], {
+    // --no-reuse-sessions: the JavaScript imitation of pwsh speaks no session protocol (see sessions.test.ts).
+    const run = await cli(['run', '--no-reuse-sessions', '--working-directory', dir, '*.ps1', 'b.sh'], {
       ...github(),
       EXO_STANDIN_PUBLIC_KEY_FILE: emulator.accessTokenPublicKeyFile,
     });

@@ -1,29 +1,14 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync, realpathSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.ts';
 import { DEFAULTS } from '../emulator/index.ts';
 import { useEmulator } from './emulator-fixture.ts';
 import { leaks, ROOT, runAction, type ActionRun, type RunOptions } from './runner.ts';
-
-interface StandinEvent {
-  event: 'start' | 'end' | 'violation' | 'barrier';
-  pid: number;
-  worker: string;
-  start: number;
-  time: number;
-  end?: number;
-  children: number[];
-  fingerprint?: string;
-  message?: string;
-  cwd?: string;
-  script?: string;
-  compliance?: boolean;
-  reached?: boolean;
-}
+import { emulatorInputs } from '../support/front-ends.ts';
+import { alive, maxOverlap, standinEvents, standinIntervals, workspace } from '../support/workers.ts';
 
 const current = useEmulator();
 let emulator: Emulator;
@@ -31,12 +16,8 @@ beforeEach(() => {
   emulator = current();
 });
 
-async function workspace(files: Record<string, string>): Promise<{ dir: string; log: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'exo-ws-'));
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(join(dir, name, '..'), { recursive: true });
-    await writeFile(join(dir, name), text);
-  }
+async function workspaceWithLog(files: Record<string, string>): Promise<{ dir: string; log: string }> {
+  const dir = await workspace(files);
   return { dir, log: join(dir, 'standin.log') };
 }
 
@@ -50,9 +31,10 @@ function runIn(
     timeoutMs: 60_000,
     ...options,
     inputs: {
-      'tenant-id': emulator.domain,
-      'client-id': emulator.clientId,
-      'authority-host': emulator.authorityHost,
+      ...emulatorInputs(emulator),
+      // One process per worker: the JavaScript imitation of pwsh speaks no session protocol. Sessions run under
+      // real pwsh in test/sessions and test/pwsh/sessions.test.ts.
+      ...((inputs['scripts'] ?? inputs['run']) !== undefined && { 'reuse-sessions': 'false' }),
       ...inputs,
     },
     env: {
@@ -64,43 +46,6 @@ function runIn(
       ...options.env,
     },
   });
-}
-
-async function events(log: string): Promise<StandinEvent[]> {
-  if (!existsSync(log)) return [];
-  return (await readFile(log, 'utf8'))
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as StandinEvent);
-}
-
-function maxOverlap(list: StandinEvent[]): number {
-  const points = list.flatMap((e) =>
-    e.event === 'start' ? [[e.start, 1]] : e.event === 'end' ? [[e.end ?? e.time, -1]] : [],
-  );
-  points.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0) || (a[1] ?? 0) - (b[1] ?? 0));
-  let now = 0;
-  let max = 0;
-  for (const [, delta] of points) {
-    now += delta ?? 0;
-    max = Math.max(max, now);
-  }
-  return max;
-}
-
-/** Running, not merely a zombie waiting for a parent that does not reap (PID 1 in some sandboxes). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return true;
-  }
 }
 
 const results = (run: ActionRun) =>
@@ -115,7 +60,7 @@ describe('parallel workers', () => {
   it('runs .ps1 workers through pwsh with the token in the environment, never more than max-parallel at once', async () => {
     // a, b and c each wait until two workers have started (a barrier, not sleeps racing each other), so all
     // pass only if two ran at once; the short hold after it would make a third concurrent worker show.
-    const ws = await workspace({
+    const ws = await workspaceWithLog({
       'checks/a.ps1': '# standin: barrier 2 lanes\n# standin: sleep 0.2\n# standin: print a done',
       'checks/b.ps1': '# standin: barrier 2 lanes\n# standin: sleep 0.2\n# standin: print b done',
       'checks/c.ps1': '# standin: barrier 2 lanes\n# standin: sleep 0.2\n# standin: print c done',
@@ -127,12 +72,12 @@ describe('parallel workers', () => {
       { timeoutMs: 90_000 },
     );
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    const log = await events(ws.log);
+    const log = await standinEvents(ws.log);
     expect(log.filter((e) => e.event === 'violation')).toEqual([]);
     expect(log.filter((e) => e.event === 'start').map((e) => e.compliance)).toEqual([true, true, true, true]);
     expect(log.filter((e) => e.event === 'barrier').map((e) => e.reached)).toEqual([true, true, true]);
     // Start and end are taken inside each process, so this never exceeds the real overlap: no flake when busy.
-    expect(maxOverlap(log)).toBeLessThanOrEqual(2);
+    expect(maxOverlap(standinIntervals(log))).toBeLessThanOrEqual(2);
     expect(results(run).map((r) => [r.name, r.result, r.exitCode, r.attempts])).toEqual([
       ['checks/a.ps1', 'success', 0, 1],
       ['checks/b.ps1', 'success', 0, 1],
@@ -141,7 +86,7 @@ describe('parallel workers', () => {
     ]);
     // One worker's output is one group, and a printed token is redacted before the runner even sees it.
     expect(run.stdout).toMatch(
-      /::group::✓ checks\/a\.ps1: success \(exit 0\) in [\d.]+ s\na done\n::endgroup::/,
+      /::group::✓ checks\/a\.ps1: success \(exit 0\) in [\d.]+ s\n::stop-commands::([\da-f-]{36})\na done\n::\1::\n::endgroup::/,
     );
     expect(run.stdout).toContain('token=***');
     expect(
@@ -155,7 +100,7 @@ describe('parallel workers', () => {
   }, 60_000);
 
   it('runs other interpreters and an inline script with the EXO_* variables and without GitHub credentials', async () => {
-    const ws = await workspace({
+    const ws = await workspaceWithLog({
       'env.sh':
         'test -n "$EXO_ACCESS_TOKEN" && test -z "$ACTIONS_ID_TOKEN_REQUEST_TOKEN" && test -z "$ACTIONS_ID_TOKEN_REQUEST_URL" && echo "org=$EXO_ORGANIZATION env=$EXO_ENVIRONMENT tenant=$EXO_TENANT_ID worker=$EXO_WORKER"',
       'env.mjs': 'console.log(`mjs sees ${process.env.EXO_ORGANIZATION}`);',
@@ -171,7 +116,7 @@ describe('parallel workers', () => {
   });
 
   it('fails the step after all workers finish, with an annotation at the PowerShell error line', async () => {
-    const ws = await workspace({
+    const ws = await workspaceWithLog({
       'a.ps1': '# standin: error "Mailbox not found" line 12\n# standin: exit 1',
       'b.ps1': '# standin: sleep 0.3',
     });
@@ -185,7 +130,7 @@ describe('parallel workers', () => {
   });
 
   it('kills a worker past its timeout together with its children', async () => {
-    const ws = await workspace({
+    const ws = await workspaceWithLog({
       'slow.ps1': '# standin: spawn-child-and-hang',
       'ok.ps1': '# standin: print fine',
     });
@@ -195,14 +140,14 @@ describe('parallel workers', () => {
       ['ok.ps1', 'success'],
       ['slow.ps1', 'timeout'],
     ]);
-    const slow = (await events(ws.log)).find((e) => e.event === 'start' && e.worker === 'slow.ps1');
+    const slow = (await standinEvents(ws.log)).find((e) => e.event === 'start' && e.worker === 'slow.ps1');
     expect(slow?.children.length).toBe(1);
     for (const pid of [slow?.pid ?? 0, ...(slow?.children ?? [])])
       expect(alive(pid), `pid ${pid}`).toBe(false);
   });
 
   it('with fail-fast, cancels running workers and starts no more', async () => {
-    const ws = await workspace({
+    const ws = await workspaceWithLog({
       'a.ps1': '# standin: exit 2',
       'b.ps1': '# standin: hang',
       'c.ps1': '# standin: print never',
@@ -215,7 +160,7 @@ describe('parallel workers', () => {
   });
 
   it('reports a missing pwsh as a failed row, not a crash', async () => {
-    const ws = await workspace({ 'a.ps1': '# standin: print x' });
+    const ws = await workspaceWithLog({ 'a.ps1': '# standin: print x' });
     const run = await runIn(ws, { scripts: 'a.ps1' }, { env: { PATH: '/usr/bin:/bin' } });
     expect(run.code).toBe(1);
     expect(results(run)[0]?.result).toBe('error');
@@ -224,10 +169,10 @@ describe('parallel workers', () => {
 
   it('mints fresh tokens before a worker whose timeout outlives the current ones', async () => {
     emulator.accessTokenLifetimeSeconds = 185; // a worker with a one-minute timeout needs 180 s of validity
-    const ws = await workspace({ 'a.ps1': '# standin: sleep 6', 'b.ps1': '# standin: print second' });
+    const ws = await workspaceWithLog({ 'a.ps1': '# standin: sleep 6', 'b.ps1': '# standin: print second' });
     const run = await runIn(ws, { scripts: '*.ps1', 'timeout-minutes': '1', 'max-parallel': '1' });
     expect(run.code, run.stdout).toBe(0);
-    const starts = (await events(ws.log)).filter((e) => e.event === 'start');
+    const starts = (await standinEvents(ws.log)).filter((e) => e.event === 'start');
     expect(starts).toHaveLength(2);
     expect(starts[0]?.fingerprint).not.toBe(starts[1]?.fingerprint);
     // The re-mint fetches a fresh GitHub ID token (a new assertion), though the cached one still had minutes left.
@@ -242,7 +187,7 @@ describe('parallel workers', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'ends every worker and its children when the run is cancelled (%s)',
     async (signal) => {
-      const ws = await workspace({
+      const ws = await workspaceWithLog({
         'a.ps1': '# standin: spawn-child-and-hang',
         'b.ps1': '# standin: spawn-child-and-hang',
         'c.ps1': '# standin: print never',
@@ -253,7 +198,7 @@ describe('parallel workers', () => {
         {
           onSpawn: (child) => {
             const timer = setInterval(() => {
-              void events(ws.log).then((list) => {
+              void standinEvents(ws.log).then((list) => {
                 if (list.filter((e) => e.event === 'start').length === 2) {
                   clearInterval(timer);
                   child.kill(signal);
@@ -272,7 +217,7 @@ describe('parallel workers', () => {
         ['c.ps1', 'cancelled'],
       ]);
       expect(run.stdout).not.toContain('never');
-      const pids = (await events(ws.log))
+      const pids = (await standinEvents(ws.log))
         .filter((e) => e.event === 'start')
         .flatMap((e) => [e.pid, ...e.children]);
       expect(pids).toHaveLength(4);
@@ -283,7 +228,7 @@ describe('parallel workers', () => {
 
   it('a second signal while stubborn workers are being stopped does not kill the action', async () => {
     // The worker ignores SIGTERM, so stopping it takes the 5 s grace period; an impatient second Ctrl-C lands in it.
-    const ws = await workspace({
+    const ws = await workspaceWithLog({
       'stubborn.sh': 'trap \'\' TERM\necho $$ >> "$EXO_STANDIN_LOG.pids"\nsleep 1000\n',
     });
     const pidsFile = `${ws.log}.pids`;
@@ -314,7 +259,7 @@ describe('parallel workers', () => {
     const files = Object.fromEntries(
       ['s1', 's2', 's3', 's4', 's5'].map((n) => [`${n}.ps1`, `# standin: print ${n}`]),
     );
-    const ws = await workspace(files);
+    const ws = await workspaceWithLog(files);
     const run = await runIn(ws, { scripts: '*.ps1', shard: '2/2' });
     expect(run.code, run.stdout).toBe(0);
     expect(results(run).map((r) => r.name)).toEqual(['s2.ps1', 's4.ps1']);
@@ -327,13 +272,13 @@ describe('parallel workers', () => {
   });
 
   it('a shard with no scripts (2 scripts, shard 3/4) succeeds without running anything', async () => {
-    const ws = await workspace({ 'a.ps1': '# standin: print a', 'b.ps1': '# standin: print b' });
+    const ws = await workspaceWithLog({ 'a.ps1': '# standin: print a', 'b.ps1': '# standin: print b' });
     const run = await runIn(ws, { scripts: '*.ps1', shard: '3/4' });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('Shard 3/4: 0 of 2 scripts.');
     expect(run.stdout).not.toMatch(/^::error/m);
     expect(results(run)).toEqual([]);
-    expect(await events(ws.log)).toEqual([]);
+    expect(await standinEvents(ws.log)).toEqual([]);
     expect(JSON.parse(run.outputs['matrix'] ?? '{}')).toEqual({
       include: [
         { shard: '1/4', scripts: ['a.ps1'] },
@@ -351,7 +296,7 @@ describe('parallel workers', () => {
 
   it('resolves scripts against working-directory (relative to the workspace, or absolute) and runs workers in it', async () => {
     // Decoys at the workspace root: resolving against the workspace instead would pick them up.
-    const ws = await workspace({
+    const ws = await workspaceWithLog({
       'checks/a.ps1': '# standin: print decoy',
       'where.sh': 'echo decoy',
       'proj/checks/a.ps1': '# standin: print project a',
@@ -369,7 +314,7 @@ describe('parallel workers', () => {
       expect(run.stdout).toContain('project a');
       expect(run.stdout).toContain(`cwd=${project}`);
       expect(run.stdout).not.toContain('decoy');
-      const starts = (await events(ws.log)).filter((e) => e.event === 'start');
+      const starts = (await standinEvents(ws.log)).filter((e) => e.event === 'start');
       expect(starts.map((e) => [e.script, e.cwd && realpathSync(e.cwd)])).toEqual([
         [join(ws.dir, 'proj/checks/a.ps1'), project],
       ]);
@@ -392,26 +337,28 @@ describe('parallel workers', () => {
       /^Input 'organization' is needed for PowerShell workers/,
     ],
   ])('refuses %j before any request, naming the input', async (inputs, pattern) => {
-    const ws = await workspace({ 'checks/a.ps1': '', 'checks/notes.md': '' });
+    const ws = await workspaceWithLog({ 'checks/a.ps1': '', 'checks/notes.md': '' });
     const run = await runIn(ws, inputs);
     expect(run.code).toBe(1);
     const errors = [...run.stdout.matchAll(/^::error::(.*)$/gm)].map((m) => m[1]);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(pattern);
     expect(emulator.counts()).toEqual({ oidc: 0, token: 0, discovery: 0, other: 0 });
-    expect(await events(ws.log)).toEqual([]);
+    expect(await standinEvents(ws.log)).toEqual([]);
   });
 
   it("keeps the last 1 MiB of a runaway worker's output, with a note of what it left out", async () => {
     // 30000 lines of 100 bytes (with their newlines), about 2.9 MiB, then the line that matters.
-    const ws = await workspace({
+    const ws = await workspaceWithLog({
       'flood.js':
         "let out = '';\nfor (let i = 0; i < 30000; i++) out += String(i).padStart(99, '.') + '\\n';\nprocess.stdout.write(out + 'the end\\n');\n",
     });
     const run = await runIn(ws, { scripts: 'flood.js' });
     expect(run.code, run.stderr).toBe(0);
     const group =
-      /^::group::✓ flood\.js: .*\n([^]*?)\n::endgroup::$/m.exec(run.stdout)?.[1]?.split('\n') ?? [];
+      /^::group::✓ flood\.js: .*\n::stop-commands::(\S+)\n([^]*?)\n::\1::\n::endgroup::$/m
+        .exec(run.stdout)?.[2]
+        ?.split('\n') ?? [];
     // 10485 of the 100-byte lines and 'the end' fit in 1048576 bytes; one more line would not.
     expect(group[0]).toBe(
       "… 19515 earlier lines (1.9 MiB) not shown: exo-login keeps the last 1 MiB of a worker's output",
@@ -422,7 +369,7 @@ describe('parallel workers', () => {
   });
 
   it('warns once when worker inputs are set but neither scripts nor run is', async () => {
-    const ws = await workspace({});
+    const ws = await workspaceWithLog({});
     const warnings = (run: ActionRun) => [...run.stdout.matchAll(/^::warning::(.*)$/gm)].map((m) => m[1]);
     const ignored = await runIn(ws, { 'max-parallel': '5', 'timeout-minutes': '10' });
     expect(ignored.code, ignored.stdout).toBe(0);
@@ -437,7 +384,7 @@ describe('parallel workers', () => {
   });
 
   it('runs non-PowerShell scripts without an organization', async () => {
-    const ws = await workspace({ 'a.sh': 'echo "org=${EXO_ORGANIZATION:-none}"\n' });
+    const ws = await workspaceWithLog({ 'a.sh': 'echo "org=${EXO_ORGANIZATION:-none}"\n' });
     const run = await runIn(ws, { scripts: 'a.sh', 'tenant-id': DEFAULTS.tenantId });
     expect(run.code, run.stdout).toBe(0);
     expect(run.stdout).toContain('org=none');

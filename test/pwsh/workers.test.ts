@@ -73,6 +73,8 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
         'tenant-id': emulator.domain,
         'client-id': emulator.clientId,
         'authority-host': emulator.authorityHost,
+        // These suites test the one-process wrapper; sessions (the default) are tested in sessions.test.ts.
+        'reuse-sessions': 'false',
         ...inputs,
         resources: inputs['resources'] ?? `exchange=${adminApi(emulator).exchange}`,
       },
@@ -335,7 +337,10 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('released');
     // The dotnet-tool shim and the dotnet process it starts: both seen, neither carries a token.
-    expect(seen?.argv.some((a) => /^pwsh -NoLogo -NoProfile -NonInteractive -File /.test(a))).toBe(true);
+    // The shim as PATH found it: `pwsh`, or its full path when the worker started through its cgroup's shell.
+    expect(seen?.argv.some((a) => /^(\S*\/)?pwsh -NoLogo -NoProfile -NonInteractive -File /.test(a))).toBe(
+      true,
+    );
     expect(seen?.argv.some((a) => /\/pwsh\.dll -NoLogo -NoProfile -NonInteractive -File /.test(a))).toBe(
       true,
     );
@@ -420,17 +425,24 @@ describePwsh('PowerShell workers under real pwsh', (pwsh: RealPwsh) => {
       'bad.ps1': '\nthrow "drift found"',
     });
     const api = adminApi(emulator);
-    const cli = await spawnCli(['run', '--resource', `exchange=${api.exchange}`, 'good.ps1', 'bad.ps1'], {
-      cwd: ws.dir,
-      env: {
-        NODE_EXTRA_CA_CERTS: emulator.caFile,
-        AZURE_TENANT_ID: emulator.domain,
-        AZURE_CLIENT_ID: emulator.clientId,
-        AZURE_AUTHORITY_HOST: `https://${emulator.authorityHost}/`,
-        EXO_FEDERATED_TOKEN: emulator.mintIdToken(),
-        ...standinModuleEnv(pwsh, { caFile: emulator.caFile, moduleLog: ws.moduleLog, tempDir: ws.tempDir }),
+    const cli = await spawnCli(
+      ['run', '--no-reuse-sessions', '--resource', `exchange=${api.exchange}`, 'good.ps1', 'bad.ps1'],
+      {
+        cwd: ws.dir,
+        env: {
+          NODE_EXTRA_CA_CERTS: emulator.caFile,
+          AZURE_TENANT_ID: emulator.domain,
+          AZURE_CLIENT_ID: emulator.clientId,
+          AZURE_AUTHORITY_HOST: `https://${emulator.authorityHost}/`,
+          EXO_FEDERATED_TOKEN: emulator.mintIdToken(),
+          ...standinModuleEnv(pwsh, {
+            caFile: emulator.caFile,
+            moduleLog: ws.moduleLog,
+            tempDir: ws.tempDir,
+          }),
+        },
       },
-    });
+    );
     expect(cli.code, cli.stdout + cli.stderr).toBe(1);
     const all = cli.stdout + cli.stderr;
     expect(all).toMatch(/domains=\d+/);

@@ -4,14 +4,24 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
 // Signal handling is process-wide, so each case runs withCancellation in a child Node (which strips the types).
-const SIGNALS_TS = pathToFileURL(
-  fileURLToPath(new URL('../../src/workers/signals.ts', import.meta.url)),
-).href;
+const SIGNALS_TS = pathToFileURL(fileURLToPath(new URL('../../src/front/signals.ts', import.meta.url))).href;
 
 /** A child whose work waits for the cancellation (or ends at once) and whose report then hangs. */
 function child(work: 'until-cancelled' | 'hangs' | 'ends'): ChildProcess {
   const script = `
-    import { withCancellation } from ${JSON.stringify(SIGNALS_TS)};
+    // src/ imports its siblings as '.js'; type stripping runs the '.ts' files.
+    import { registerHooks } from 'node:module';
+    registerHooks({
+      resolve(specifier, context, next) {
+        try {
+          return next(specifier, context);
+        } catch (error) {
+          if (/^\\.\\.?\\/.*\\.js$/.test(specifier)) return next(specifier.slice(0, -3) + '.ts', context);
+          throw error;
+        }
+      },
+    });
+    const { withCancellation } = await import(${JSON.stringify(SIGNALS_TS)});
     // Signal listeners do not keep Node alive; the action's workers and pipes do.
     setInterval(() => {}, 60_000);
     await withCancellation((signal) => new Promise((resolve) => {

@@ -1,6 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { helpText } from '../../src/cli/help.js';
 import { input, option } from '../../src/core/names.js';
-import { parseCount, parseMinutes, parseModuleVersion, parseShard } from '../../src/workers/settings.js';
+import {
+  defaultText,
+  parseCount,
+  parseMaxParallel,
+  parseMinutes,
+  parseModuleVersion,
+  parseShard,
+  WORKER_SETTINGS,
+  type WorkerSettingKey,
+} from '../../src/workers/settings.js';
 
 describe('worker settings', () => {
   it('takes whole counts within bounds', () => {
@@ -45,5 +57,39 @@ describe('worker settings', () => {
       expect(() => parseModuleVersion(bad, input('module-version'))).toThrow(
         /^Input 'module-version' must be an ExchangeOnlineManagement release version/,
       );
+  });
+});
+
+describe('the table of worker settings', () => {
+  const action = parse(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8')) as {
+    inputs: Record<string, { default?: string }>;
+  };
+  it("is what action.yml's inputs default to, under the same names", () => {
+    for (const key of Object.keys(WORKER_SETTINGS) as WorkerSettingKey[]) {
+      const { name } = WORKER_SETTINGS[key];
+      expect(action.inputs[name], name).toBeDefined();
+      expect(action.inputs[name]?.default ?? '', name).toBe(defaultText(key));
+    }
+  });
+  it('is what the parsers fall back to and where they draw the line', () => {
+    const { maxParallel, timeoutMinutes, shard } = WORKER_SETTINGS;
+    expect(parseMaxParallel('', input('max-parallel'))).toBe(maxParallel.default);
+    expect(parseMaxParallel(String(maxParallel.max), input('max-parallel'))).toBe(maxParallel.max);
+    expect(() => parseMaxParallel(String(maxParallel.max + 1), input('max-parallel'))).toThrow();
+    expect(() => parseMaxParallel(String(maxParallel.min - 1), input('max-parallel'))).toThrow();
+    expect(parseMinutes('', input('timeout-minutes'))).toBe(timeoutMinutes.default);
+    expect(() => parseMinutes(String(timeoutMinutes.max + 1), input('timeout-minutes'))).toThrow();
+    expect(parseShard(`${shard.max}/${shard.max}`, input('shard'))).toEqual({
+      index: shard.max,
+      total: shard.max,
+    });
+    expect(() => parseShard(`1/${shard.max + 1}`, input('shard'))).toThrow();
+  });
+  it("is what exo-login run's help says", () => {
+    const { maxParallel, timeoutMinutes } = WORKER_SETTINGS;
+    expect(helpText('run')).toContain(
+      `--max-parallel N        workers at once, ${maxParallel.min}–${maxParallel.max} (default ${maxParallel.default})`,
+    );
+    expect(helpText('run')).toContain(`(default ${timeoutMinutes.default})`);
   });
 });

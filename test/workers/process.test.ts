@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OutputTail, tailWithinBytes, type LineRedactor } from '../../src/workers/process.js';
-import { redact } from '../../src/workers/runner.js';
+import { OutputTail, tailWithinBytes, type LineRedactor } from '../../src/workers/output.js';
+import { redact } from '../../src/workers/output.js';
 
 const asIs: LineRedactor = (line) => line;
 const bytesOf = (lines: readonly string[]): number =>

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
 import { ExoLoginError } from '../../src/core/errors.js';
 import type { ExoTokens } from '../../src/core/token.js';
-import { DEFAULT_MAX_OUTPUT_BYTES, droppedOutputNote } from '../../src/workers/runner.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, droppedOutputNote } from '../../src/workers/output.js';
 import {
   TOKEN_MARGIN_MS,
   runWorkers,
@@ -22,10 +22,11 @@ import {
   recordingLogger,
   sleep,
   standinEvents,
+  standinIntervals,
   tokensFor,
   workspace,
   type Recorded,
-} from './helpers.js';
+} from '../support/workers.js';
 
 const HOUR = 3_600_000;
 const TENANT_ID = '8c3d2b5e-7a1f-4e6b-9d0c-2f4a6b8e1c3d';
@@ -78,6 +79,9 @@ async function setup(
         getTokens: () => Promise.resolve(tokens),
         logger: recorded.logger,
         killGraceMs: 300,
+        // These suites test one process per worker, with the JavaScript imitation of pwsh, which speaks no session
+        // protocol; sessions are tested under real pwsh (test/sessions).
+        reuseSessions: false,
         ...overrides,
       }),
   };
@@ -241,10 +245,7 @@ describe('scheduling', () => {
     expect(run.ok, s.recorded.text()).toBe(true);
     const events = await standinEvents(s.log);
     expect(events.filter((e) => e.event === 'barrier').map((e) => e.reached)).toEqual(Array(8).fill(true));
-    const ends = new Map(events.filter((e) => e.event === 'end').map((e) => [e.pid, e.end ?? e.time]));
-    const intervals = events
-      .filter((e) => e.event === 'start')
-      .map((e) => ({ start: e.start, end: ends.get(e.pid) ?? Infinity }));
+    const intervals = standinIntervals(events);
     expect(intervals).toHaveLength(8);
     // Measured from inside each process, so never more than the real overlap: no flake on a busy machine.
     expect(maxOverlap(intervals)).toBeLessThanOrEqual(3);

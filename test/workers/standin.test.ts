@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { powershellWrapper, workerEnvironment, type WrapperOptions } from '../../src/workers/index.js';
-import { BIN, jwt, publicKeyFile, tokensFor, workspace } from './helpers.js';
+import { BIN, jwt, publicKeyFile, tokensFor, workspace } from '../support/workers.js';
 
 const HOUR = 3_600_000;
 const TENANT_ID = '8c3d2b5e-7a1f-4e6b-9d0c-2f4a6b8e1c3d';

@@ -1,11 +1,12 @@
+/** Shared by the worker suites (test/workers, test/integration): workspaces, the stand-in's events, liveness. */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { ExoTokens } from '../../src/core/token.js';
+import type { ExoTokens } from '../../src/core/tokens.js';
 import type { Logger } from '../../src/workers/index.js';
-import { signedJwt, testSigningKey } from '../support/jwt.js';
+import { signedJwt, testSigningKey } from './jwt.js';
 
 export const BIN = resolve(import.meta.dirname, '../bin');
 
@@ -132,6 +133,7 @@ export interface StandinEvent {
   /** start: the worker's working directory, the wrapper's real path, and whether a compliance token came. */
   cwd?: string;
   wrapper?: string;
+  script?: string;
   compliance?: boolean;
   /** barrier: whether the awaited number of workers arrived before the deadline, and how many did. */
   reached?: boolean;
@@ -144,6 +146,14 @@ export async function standinEvents(log: string): Promise<StandinEvent[]> {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as StandinEvent);
+}
+
+/** Each started worker's lifetime, from its start event to its end event (Infinity if it never ended). */
+export function standinIntervals(events: readonly StandinEvent[]): { start: number; end: number }[] {
+  const ends = new Map(events.filter((e) => e.event === 'end').map((e) => [e.pid, e.end ?? e.time]));
+  return events
+    .filter((e) => e.event === 'start')
+    .map((e) => ({ start: e.start, end: ends.get(e.pid) ?? Infinity }));
 }
 
 /** Most workers alive at once, from start/end times. */
@@ -160,7 +170,10 @@ export function maxOverlap(intervals: readonly { start: number; end: number }[])
   return max;
 }
 
-/** A zombie (exited, not yet reaped by a container's PID 1) counts as dead. */
+/**
+ * Whether `pid` still runs. A zombie (exited, not yet reaped by a container's PID 1) or a dying process (X)
+ * counts as dead; without /proc, whether it can be signalled.
+ */
 export function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
