@@ -12,6 +12,7 @@ import { startEmulator } from './emulator/index.ts';
 import { ROOT, runAction } from './integration/runner.ts';
 import { adminApi } from './pwsh/harness.ts';
 import { findRealPwsh, HOW_TO_GET_PWSH, standinModuleEnv } from './support/pwsh.ts';
+import { replayRunner } from './support/runner-view.ts';
 
 const emulator = await startEmulator();
 const ws = await mkdtemp(join(tmpdir(), 'exo-demo-'));
@@ -77,15 +78,15 @@ const run = await runAction({
     EXO_STANDIN_PUBLIC_KEY_FILE: emulator.accessTokenPublicKeyFile,
   },
 });
-const masks = run.masks.filter((m) => m !== '');
-const mask = (line: string): string => masks.reduce((text, secret) => text.split(secret).join('***'), line);
-for (const line of run.stdout.split('\n')) {
-  if (line.startsWith('::add-mask::')) continue;
-  const group = /^::group::(.*)$/.exec(line);
-  if (group) console.log(`▸ ${mask(group[1] ?? '')}`);
-  else if (line === '::endgroup::') continue;
+// Replayed through the runner's own rules, so the log below is what the job log would hold.
+const view = replayRunner(run.stdout);
+const masks = view.masks.filter((m) => m !== '');
+for (const line of view.log) {
+  const group = /^##\[group\](.*)$/.exec(line);
+  if (group) console.log(`▸ ${group[1] ?? ''}`);
+  else if (line === '##[endgroup]') continue;
   else if (line !== '')
-    console.log(`  ${mask(line.replace(/^::(\w+)[^:]*::/, (_, kind: string) => `${kind.toUpperCase()}: `))}`);
+    console.log(`  ${line.replace(/^##\[(\w+)\]/, (_, kind: string) => `${kind.toUpperCase()}: `)}`);
 }
 const admin = emulator.exchange.requests;
 console.log(

@@ -5,7 +5,7 @@
  * names in any case; `::stop-commands::T` stops all processing until `::T::` or `##[T]`; masks apply to what is
  * printed after them. Then reads the resulting log as the log viewer draws it (`##[group]` lines open a group).
  */
-import { RUNNER_COMMANDS } from '../../src/core/workflow-commands.js';
+import { RUNNER_COMMANDS } from '../../src/core/workflow-commands.ts';
 
 /** The command names the runner registers: a fact of the runner, kept once in src/. */
 const REGISTERED = RUNNER_COMMANDS;
