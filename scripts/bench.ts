@@ -2,7 +2,7 @@
  * `npm run bench`: the action's whole-process time on the local emulator, as ratios against baselines measured
  * in the same run (these machines are noisy): `node -e 0`, and a plain unbundled msal-node script doing the same
  * flow (scripts/bench/plain-msal.mjs). Runs are interleaved; medians are compared. Peak RSS from GNU time.
- * Then the worker runner's overhead (scripts/bench-workers.ts).
+ * Then the worker runner's overhead (scripts/bench-workers.ts) and `exo-login invoke` (scripts/bench-invoke.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -143,4 +143,12 @@ if (!process.argv.includes('--no-workers')) {
     cwd: ROOT,
   });
   process.exitCode = workers.status ?? 1;
+}
+
+if (!process.argv.includes('--no-invoke')) {
+  const invoke = spawnSync(process.execPath, [join(ROOT, 'scripts/bench-invoke.ts')], {
+    stdio: 'inherit',
+    cwd: ROOT,
+  });
+  if (invoke.status !== 0) process.exitCode = invoke.status ?? 1;
 }

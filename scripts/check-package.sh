@@ -46,6 +46,10 @@ import {
   callbackSource,
   detectSource,
   envVarSource,
+  exchangeOnline,
+  ExchangeApiError,
+  tokensFromEnvironment,
+  type CmdletRow,
   getExchangeOnlineTokens,
   runWorkers,
   tokenFileSource,
@@ -58,6 +62,15 @@ export async function mint(): Promise<ExoTokens> {
   return getExchangeOnlineTokens({ tenantId: 't', clientId: 'c', resources: ['exchange'], assertion: first });
 }
 export const runner: typeof runWorkers = runWorkers;
+export async function mailboxes(): Promise<CmdletRow[]> {
+  const exo = exchangeOnline(tokensFromEnvironment(), { endpoint: 'exchange', maxConcurrency: 2 });
+  try {
+    return await exo.invoke('Get-Mailbox', { ResultSize: 'Unlimited' }, { select: ['Alias'] }).all();
+  } catch (error) {
+    if (error instanceof ExchangeApiError && error.reason === 'not-found') return [];
+    throw error;
+  }
+}
 EOF
 cat >tsconfig.json <<EOF
 {
@@ -72,7 +85,7 @@ EOF
 "$root/node_modules/.bin/tsc" -p tsconfig.json
 echo "types: a strict consumer type-checks against the shipped declarations"
 
-probe="const m = await import('exo-login'); if (typeof m.getExchangeOnlineTokens !== 'function') throw new Error('no getExchangeOnlineTokens'); console.log('import: ok on Node ' + process.versions.node);"
+probe="const m = await import('exo-login'); if (typeof m.getExchangeOnlineTokens !== 'function' || typeof m.exchangeOnline !== 'function') throw new Error('no getExchangeOnlineTokens or exchangeOnline'); console.log('import: ok on Node ' + process.versions.node);"
 node --input-type=module -e "$probe"
 "$node24" --input-type=module -e "$probe"
 "$node24" -e "const m = require('exo-login'); if (typeof m.detectSource !== 'function') throw new Error('no detectSource'); console.log('require: ok on Node ' + process.versions.node)"

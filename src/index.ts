@@ -40,6 +40,20 @@ export {
   type ResourceKind,
 } from './core/clouds.js';
 export { ExoLoginError, InputError, type ErrorCode } from './core/errors.js';
+export {
+  exchangeOnline,
+  ExchangeApiError,
+  RESULT_SIZE_WARNING,
+  type CmdletCall,
+  type CmdletRow,
+  type ExchangeClientOptions,
+  type ExchangeEndpoint,
+  type ExchangeErrorReason,
+  type ExchangeOnlineClient,
+  type InvokeOptions,
+  tokensFromEnvironment,
+  type ExchangeTokenSource,
+} from './exchange/index.js';
 export { EnvVar, tokenVariables } from './core/variables.js';
 export { TROUBLES, type Trouble } from './core/troubleshooting.js';
 export type { RetryPolicy } from './core/retry.js';

@@ -16,7 +16,7 @@ export const EXIT = {
   refused: 3,
 } as const;
 
-export type Format = 'raw' | 'json' | 'env';
+export type Format = 'raw' | 'json' | 'env' | 'ndjson' | 'table';
 
 /**
  * The one table of options: parsing, per-command checks, help and error names all come from it. `setting` ties
@@ -117,6 +117,17 @@ export const OPTIONS = {
     help: 'globs are relative to it; workers start in it',
   },
   'module-version': { type: 'string', value: 'V', help: 'ExchangeOnlineManagement RequiredVersion' },
+  parameters: {
+    type: 'string',
+    value: 'JSON',
+    help: 'a JSON object of parameters (hashtables, arrays, numbers), merged with the -Name values',
+  },
+  select: { type: 'string', value: 'A,B', help: 'only these properties ($select)' },
+  endpoint: {
+    type: 'string',
+    value: 'E',
+    help: 'exchange (default) or compliance (Security & Compliance cmdlets, with the compliance token)',
+  },
   debug: { type: 'boolean', help: 'print the stack of an unexpected failure (also with RUNNER_DEBUG=1)' },
   help: { type: 'boolean', short: 'h', help: "this command's help" },
   version: { type: 'boolean', help: "print exo-login's version" },
@@ -193,6 +204,28 @@ and disconnects afterwards. .sh, .js, .mjs and .py run with their interpreter an
     settings: [...SETTINGS, ...SOURCE],
     positionals: true,
   },
+  invoke: {
+    usage:
+      '[settings] CMDLET [-Name value]... [-Switch]... [--parameters JSON] [--select A,B] [--format json|ndjson|table]',
+    summary: 'run one Exchange cmdlet over REST, no PowerShell',
+    about: `Runs one Exchange Online (or, with --endpoint compliance, Security & Compliance) cmdlet over the admin REST
+API the ExchangeOnlineManagement module uses: no PowerShell, no module.
+
+  -Name value      a parameter as in PowerShell: -Identity user@contoso.com, -ResultSize Unlimited,
+                   -AuditEnabled $true, -ForwardingSmtpAddress $null, -Confirm:$false; a bare -Switch is true.
+                   Values are strings (Exchange converts them) except $true, $false and $null.
+  --format json    one JSON array (the default when stdout is not a terminal)
+  --format ndjson  one row per line, as pages arrive
+  --format table   columns for reading (the default on a terminal)
+
+Without -ResultSize, cmdlets stop at 1000 rows with a warning, as in PowerShell. Warnings and retries go to
+stderr; a cmdlet error exits 1 with the service's message and request ids. The API host follows
+--resource exchange=URL (and compliance=URL). Tokens are never printed.`,
+    options: ['format', 'parameters', 'select', 'endpoint'],
+    settings: [...SETTINGS, ...SOURCE],
+    formats: ['json', 'ndjson', 'table'],
+    positionals: true,
+  },
   help: {
     usage: '[COMMAND]',
     summary: "this text, or a command's",
@@ -241,6 +274,17 @@ export interface CliArgs {
   shard: string;
   workingDirectory: string;
   moduleVersion: string;
+  /** exo-login invoke's arguments, checked by src/cli/invoke-command.ts. */
+  invoke: {
+    cmdlet: string;
+    /** Positional arguments after the cmdlet: none are allowed. */
+    extra: string[];
+    parameters: string;
+    select: string;
+    endpoint: string;
+    /** Whether --format was given (invoke's default depends on whether stdout is a terminal). */
+    formatGiven: boolean;
+  };
 }
 
 const PARSE_OPTIONS = OPTIONS satisfies ParseArgsConfig['options'];
@@ -283,6 +327,14 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     shard: values.shard ?? '',
     workingDirectory: values['working-directory'] ?? '',
     moduleVersion: values['module-version'] ?? '',
+    invoke: {
+      cmdlet: command === 'invoke' ? (positionals[1] ?? '') : '',
+      extra: command === 'invoke' ? positionals.slice(2) : [],
+      parameters: values.parameters ?? '',
+      select: values.select ?? '',
+      endpoint: values.endpoint ?? '',
+      formatGiven: values.format !== undefined,
+    },
   };
 }
 

@@ -30,7 +30,7 @@ const SOURCE_ORDER = `  Default --source auto takes the first that applies: --to
 
 const EXIT_CODES = `Exit codes:
   0  success
-  1  the token request or a worker failed (the message says why and how to fix it)
+  1  the token request, a worker or a cmdlet failed (the message says why and how to fix it)
   2  invalid command line or settings, or no federated token to present; nothing reached Entra
   3  refused to print a token to a terminal (use --force, or pipe it)`;
 
@@ -78,6 +78,7 @@ Examples:
   exo-login whoami
   pwsh -c 'Connect-ExchangeOnline -AccessToken (exo-login token) -Organization contoso.onmicrosoft.com'
   eval "$(exo-login token --format env | sed 's/^/export /')"
+  exo-login invoke Get-Mailbox -ResultSize Unlimited --select Alias,AuditEnabled
   exo-login run --max-parallel 4 'checks/*.ps1'
   exo-login help run`;
 }

@@ -10,7 +10,9 @@ export interface CliIo {
 }
 
 // Words that keep their capital at the start of a message: names, not sentence starts.
-const PROPER = /^(Entra|Exchange|PowerShell|Connect-ExchangeOnline|Node|Microsoft|Azure|GitLab|Kubernetes)\b/;
+// A cmdlet name (Get-Mailbox) is a name too.
+const PROPER =
+  /^(Entra|Exchange|PowerShell|Connect-ExchangeOnline|Node|Microsoft|Azure|GitLab|Kubernetes|[A-Z][a-z]+-[A-Z][A-Za-z0-9]*)\b/;
 
 /** One style for every CLI message: `exo-login: ` and a lower-case start (names and acronyms keep theirs). */
 export function cliMessage(text: string): string {

@@ -7,6 +7,7 @@ import { tokenVariables } from '../core/variables.js';
 import { formatCommand, inertJson, logText } from '../core/workflow-commands.js';
 import { CLI_SETTING_NAMES, EXIT, parseCli, type CliArgs } from './args.js';
 import { helpText } from './help.js';
+import { invokeSettings, runInvoke, splitInvokeArgv } from './invoke-command.js';
 import { messenger, type CliIo } from './io.js';
 
 export type { CliIo } from './io.js';
@@ -27,7 +28,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   // Known before parsing, so that a failure to parse can show its stack too.
   let debug = argv.includes('--debug') || io.env['RUNNER_DEBUG'] === '1';
   try {
-    const args = parseCli(argv, io.env);
+    // invoke's PowerShell-style parameters (-ResultSize Unlimited) are not options: set them apart first.
+    const split = splitInvokeArgv(argv);
+    const args = parseCli(split.argv, io.env);
     debug ||= args.debug;
     if (args.version) {
       io.stdout.write(`${io.version()}\n`);
@@ -37,7 +40,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout.write(`${helpText(args.helpFor)}\n`);
       return EXIT.ok;
     }
-    return await runCommand(args, io);
+    return await runCommand(args, io, split.powershell);
   } catch (error) {
     if (debug) debugStack(error, io);
     if (error instanceof ExoLoginError) {
@@ -51,7 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-async function runCommand(args: CliArgs, io: CliIo): Promise<number> {
+async function runCommand(args: CliArgs, io: CliIo, powershell: readonly string[]): Promise<number> {
   const { say, warn } = messenger(io);
   // Refuse before any request: a token on a terminal ends up in scrollback and screen recordings.
   if (args.command === 'token' && io.stdout.isTTY && !args.force) {
@@ -61,7 +64,9 @@ async function runCommand(args: CliArgs, io: CliIo): Promise<number> {
   // Worker flags, scripts and directory are checked before anything is sent, like every other setting.
   const runModule = args.command === 'run' ? await import('./run-command.js') : undefined;
   const run = runModule?.runSettings(args);
-  const settings = resolveSettings(args.settings, CLI_SETTING_NAMES, args.fromVariable);
+  const invoke =
+    args.command === 'invoke' ? invokeSettings(args, powershell, io.stdout.isTTY === true) : undefined;
+  const settings = resolveSettings(invoke?.settings ?? args.settings, CLI_SETTING_NAMES, args.fromVariable);
   if (args.command === 'token' && args.format === 'raw' && settings.resources.length > 1) {
     say('--format raw prints one token; with several --resource use --format json or env.');
     return EXIT.usage;
@@ -88,6 +93,8 @@ async function runCommand(args: CliArgs, io: CliIo): Promise<number> {
     case 'whoami':
       io.stdout.write(formatWhoami(tokens, session, args));
       return EXIT.ok;
+    case 'invoke':
+      return invoke ? await runInvoke(invoke, session, io) : EXIT.usage;
     default:
       if (!run || !plan || !runModule) return EXIT.usage;
       return await runModule.runScriptsCommand(run, plan, session, io, secrets);
@@ -115,6 +122,9 @@ export function formatTokens(tokens: ExoTokens, args: CliArgs): string {
   switch (args.format) {
     case 'raw':
       return `${first.token}\n`;
+    case 'ndjson':
+    case 'table':
+      return ''; // invoke's formats: `token` accepts raw, json and env only (its entry in COMMANDS)
     case 'env':
       return tokenVariables(tokens)
         .map(([name, value]) => `${name}=${value}\n`)

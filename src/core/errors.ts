@@ -29,7 +29,18 @@ export type ErrorCode =
   | 'entra-response'
   | 'entra-client'
   /** Entra's tokens expire before a worker's timeout. */
-  | 'token-lifetime';
+  | 'token-lifetime'
+  /** The Exchange admin API client (src/exchange): `exchange-<reason>` of an ExchangeApiError, or its misuse. */
+  | 'exchange-not-found'
+  | 'exchange-already-exists'
+  | 'exchange-bad-request'
+  | 'exchange-unauthorized'
+  | 'exchange-forbidden'
+  | 'exchange-throttled'
+  | 'exchange-server'
+  | 'exchange-network'
+  | 'exchange-malformed'
+  | 'exchange-usage';
 
 /**
  * Errors a user can act on. `message` is one paragraph that names what to change; front ends print it
@@ -97,6 +108,11 @@ export const ENDPOINTS = {
     configuredBy: 'ACTIONS_ID_TOKEN_REQUEST_URL, which the runner sets',
   },
   entra: { name: 'Entra ID', configuredBy: 'the authority-host setting' },
+  exchange: {
+    name: 'the Exchange admin API',
+    configuredBy:
+      'the resources setting (exchange=https://…, compliance=https://… move it) and the environment',
+  },
 } as const satisfies Record<string, Endpoint>;
 
 /** For a TransportError raised without an endpoint (a caller's own transport). */

@@ -126,6 +126,13 @@ export const TROUBLES = {
     cause: 'The app has Exchange.ManageAsApp but its service principal holds no Entra role.',
     fix: 'Assign the service principal an Entra role (Exchange Administrator, Compliance Administrator, or Global Reader for read-only audits) in Entra ID > Roles and administrators. Role assignments can take up to an hour to apply.',
   },
+  exchangeUnauthorized: {
+    id: 'exchange-401',
+    title: 'The Exchange admin API answers 401 (exo-login invoke, the library client)',
+    cause:
+      'The admin API refused the token even after one fresh one: its audience is not the resource of the host called (an Exchange token sent to Security & Compliance, a Graph token, a `resources` override that names another URL), it is for another tenant, or it has no Exchange.ManageAsApp role.',
+    fix: 'Request the token for the endpoint you call (`resources: exchange`, or `compliance` for Security & Compliance cmdlets; an `exchange=https://…` override moves the API host too), for the tenant in `tenant-id`, and grant Exchange.ManageAsApp with admin consent (see the quick start).',
+  },
   tokenAcrossJobs: {
     id: 'token-across-jobs',
     title: 'The token output is empty in another job',

@@ -10,6 +10,12 @@ console.log(
     clientId: emulator.clientId,
     accessTokenPublicKeyFile: emulator.accessTokenPublicKeyFile,
     env: emulator.env,
+    exchange: {
+      url: emulator.exchange.url,
+      complianceUrl: emulator.exchange.complianceUrl,
+      resources: emulator.exchange.resources,
+      invokeUrl: emulator.exchange.invokeUrl(),
+    },
   }),
 );
 const stop = (): void => {

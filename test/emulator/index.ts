@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { testCa } from './ca.ts';
 import { ENTRA, entraErrorBody, type EntraError } from './errors.ts';
 import { decodeJwt, newSigningKey, signJwt, verifySignature } from './jwt.ts';
+import { exchangeWids, startExchangeApi, type ExchangeApi, type ExchangeOptions } from './exchange.ts';
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 export const EXCHANGE_APP_ID = '00000002-0000-0ff1-ce00-000000000000';
@@ -52,6 +53,11 @@ export interface AppConfig {
   federatedCredentials: FederatedCredential[];
   /** Application permissions granted (admin-consented) per resource URL. */
   appRoles: Record<string, string[]>;
+  /**
+   * Entra directory roles assigned to the app's service principal (e.g. 'Exchange Administrator', 'Global Reader').
+   * Unset: Exchange Administrator. `[]`: none, and the Exchange admin API answers 403 with a NUL-byte body.
+   */
+  directoryRoles?: string[];
 }
 
 export interface TenantConfig {
@@ -129,6 +135,8 @@ export interface EmulatorOptions {
    * AADSTS700211 (issuer), 700213 (subject), 7002138 (subject differs only in case), 700212 (audience).
    */
   legacyNoMatch?: boolean;
+  /** The Exchange admin API's organisation size, latency, per-tenant concurrency cap and cursor lifetime. */
+  exchange?: ExchangeOptions;
 }
 
 export const DEFAULTS = {
@@ -175,6 +183,11 @@ export interface Emulator {
   /** ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN, NODE_EXTRA_CA_CERTS. */
   readonly env: Record<string, string>;
   readonly requests: RequestRecord[];
+  /**
+   * The Exchange admin API (InvokeCommand, EXOModuleFile) on its own hosts. Its URLs are resources every test
+   * tenant knows: `resources: emulator.exchange.resources` mints tokens whose audience it accepts.
+   */
+  readonly exchange: ExchangeApi;
   /** TCP connections accepted, including ones whose TLS handshake failed (they never show in `requests`). */
   readonly connections: number;
   tenants: TenantConfig[];
@@ -278,6 +291,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const port = typeof address === 'object' && address ? address.port : 0;
   const authorityHost = `localhost:${port}`;
   const origin = `https://${authorityHost}`;
+  const exchange = await startExchangeApi(
+    {
+      ca,
+      entraKey,
+      authorityHost,
+      defaultTenantId: DEFAULTS.tenantId,
+      defaultClientId: DEFAULTS.clientId,
+      tenants: () => state.tenants,
+      issued,
+    },
+    options.exchange,
+  );
+  /** The admin API's URLs stand for the cloud's Exchange and compliance resources (same roles, same checks). */
+  const canonicalResource = (resource: string, cloud: string): string => {
+    if (resource === exchange.url) return CLOUD_RESOURCES[cloud]?.[0] ?? resource;
+    if (resource === exchange.complianceUrl) return CLOUD_RESOURCES[cloud]?.[1] ?? resource;
+    return resource;
+  };
 
   async function readBody(req: IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
@@ -486,12 +517,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (!scope.endsWith('/.default') || scope.includes(' ')) return fail(ENTRA.invalidScope(scope));
     let resource = scope.slice(0, -'/.default'.length);
     if (resource === EXCHANGE_APP_ID) resource = CLOUD_RESOURCES[tenant.cloud]?.[0] ?? resource;
-    if (!(CLOUD_RESOURCES[tenant.cloud] ?? []).includes(resource)) {
+    const canonical = canonicalResource(resource, tenant.cloud);
+    if (!(CLOUD_RESOURCES[tenant.cloud] ?? []).includes(canonical)) {
       return fail(ENTRA.resourceNotFound(resource, tenant.domains[0] ?? tenant.id));
     }
 
     const lifetime = state.accessTokenLifetimeSeconds;
-    const roles = app.appRoles[resource] ?? [];
+    const roles = app.appRoles[resource] ?? app.appRoles[canonical] ?? [];
     const accessToken = signJwt(
       {
         aud: resource,
@@ -512,7 +544,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         tid: tenant.id,
         uti: randomBytes(16).toString('base64url'),
         ver: '1.0',
-        wids: ['0997a1d0-0d1d-4acb-b408-d5ca73121e90'],
+        wids: exchangeWids(app.directoryRoles),
       },
       entraKey,
       { x5t: entraKey.kid },
@@ -545,6 +577,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       NODE_EXTRA_CA_CERTS: ca.caFile,
     },
     requests,
+    exchange,
     get connections() {
       return connections;
     },
@@ -603,8 +636,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       state.idToken = initialIdToken();
       state.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds ?? 3599;
       state.legacyNoMatch = options.legacyNoMatch ?? false;
+      exchange.reset();
     },
     async close() {
+      await exchange.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -276,7 +276,7 @@ describe('exo-login CLI messages (issue 9.12)', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(
-      /^exo-login: no help for 'bogus': the commands are token, whoami, run, help\./,
+      /^exo-login: no help for 'bogus': the commands are token, whoami, run, invoke, help\./,
     );
   });
 

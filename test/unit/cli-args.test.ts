@@ -61,7 +61,7 @@ describe('exo-login command line', () => {
       "Option --timeout-minutes needs a value (M); for one that starts with '-', write --timeout-minutes=VALUE. See exo-login --help.",
     );
     expect(usage(['help', 'bogus'])).toMatch(
-      /^No help for 'bogus': the commands are token, whoami, run, help\. See exo-login --help\.$/,
+      /^No help for 'bogus': the commands are token, whoami, run, invoke, help\. See exo-login --help\.$/,
     );
   });
 });

@@ -1,0 +1,39 @@
+/** A session on the emulator whose tokens the emulated Exchange admin API accepts, and a clock that never waits. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExoLoginSession, callbackSource, type ExoLoginOptions } from '../../src/index.ts';
+import type { RetryClock } from '../../src/core/retry.ts';
+import type { Emulator } from '../emulator/index.ts';
+
+export function exchangeSession(emulator: Emulator, options: Partial<ExoLoginOptions> = {}): ExoLoginSession {
+  return new ExoLoginSession({
+    tenantId: emulator.tenantId,
+    clientId: emulator.clientId,
+    authorityHost: emulator.authorityHost,
+    resources: emulator.exchange.resources,
+    assertion: callbackSource(() => emulator.mintIdToken()),
+    ...options,
+  });
+}
+
+/** A token file holding a fresh federated token, for CLI runs. */
+export function federatedTokenFile(emulator: Emulator): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'exo-fed-')), 'token');
+  writeFileSync(file, emulator.mintIdToken());
+  return file;
+}
+
+/** Sleeps are recorded and skipped, so retry tests take no time and can assert the waits. */
+export function instantClock(): RetryClock & { sleeps: number[] } {
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    sleep: (ms) => {
+      sleeps.push(ms);
+      return Promise.resolve();
+    },
+    now: () => Date.now(),
+    random: () => 0.5,
+  };
+}
