@@ -38,6 +38,10 @@ async function executeProcess(job: WorkerJob): Promise<WorkerOutcome> {
         environment: tokens.environment,
         compliance: tokens.tokens.compliance !== undefined,
         moduleVersion: job.moduleVersion,
+        resources: {
+          exchange: tokens.tokens.exchange?.resource,
+          compliance: tokens.tokens.compliance?.resource,
+        },
       }),
       { mode: 0o600, flag: 'wx' },
     );

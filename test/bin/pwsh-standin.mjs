@@ -306,12 +306,15 @@ for (const ipps of ippsConnects) {
     violation('Connect-IPPSSession is not in the same try as Connect-ExchangeOnline');
 }
 
-const calls = [...code.matchAll(/(?<![\w-])&\s*'/g)].map((m) => m.index);
+// `& 'path'`, or the same from a file-less script block: `& ([scriptblock]::Create('& $args[0]')) 'path'`.
+const FILELESS = String.raw`\(\[scriptblock\]::Create\('& \$args\[0\]'\)\)\s*`;
+const calls = [...code.matchAll(/(?<![\w-])&\s*(?:\(\[scriptblock\]::Create\('\s*'\)\)\s*)?'/g)].map(
+  (m) => m.index,
+);
 if (calls.length !== 1) violation(`the wrapper runs ${calls.length} scripts, expected one`);
-const call =
-  /^&\s*(['\u2018\u2019\u201A\u201B](?:[^'\u2018\u2019\u201A\u201B]|['\u2018\u2019\u201A\u201B]{2})*['\u2018\u2019\u201A\u201B])\s*$/.exec(
-    statementAt(calls[0]).trim(),
-  );
+const call = new RegExp(
+  String.raw`^&\s*(?:${FILELESS})?(['\u2018\u2019\u201A\u201B](?:[^'\u2018\u2019\u201A\u201B]|['\u2018\u2019\u201A\u201B]{2})*['\u2018\u2019\u201A\u201B])\s*$`,
+).exec(statementAt(calls[0]).trim());
 if (!call) violation(`the script call has extra arguments: ${statementAt(calls[0])}`);
 // A doubled quote stands for its second character (PowerShell's tokenizer).
 const script = call[1]
@@ -444,9 +447,12 @@ for (const directive of directives) {
     }
     log('barrier', { reached: seen >= n, seen });
   } else if (verb === 'error') {
+    // What real pwsh 7.6 prints through the wrapper for `throw 'message'` at that line: PowerShell's ConciseView,
+    // then the wrapper's script frames (test/pwsh checks the real thing).
     const m = /^"(.*)" line (\d+)$/.exec(arg);
+    const code = `throw '${m?.[1]}'`;
     process.stderr.write(
-      `Write-Error: ${script}:${m?.[2]}\nLine |\n  ${m?.[2]} |  Write-Error '${m?.[1]}'\n     |  ~~~~~~~~~~~~~~~~~~~~~~~~~~~\n     | ${m?.[1]}\n`,
+      `Exception: ${script}:${m?.[2]}\nLine |\n${String(m?.[2]).padStart(4)} |  ${code}\n     |  ${'~'.repeat(code.length)}\n     | ${m?.[1]}\nat <ScriptBlock>, ${script}: line ${m?.[2]}\n`,
     );
   }
 }

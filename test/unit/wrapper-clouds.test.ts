@@ -42,3 +42,39 @@ describe('Connect-IPPSSession per cloud', () => {
     expect(new URL(authority).host).toBe(CLOUDS[environment].authorityHost);
   });
 });
+
+describe('-ConnectionUri from an overridden resource', () => {
+  const connectLines = (resources: { exchange?: string; compliance?: string }) =>
+    powershellWrapper({
+      script: '/w/check.ps1',
+      organization: 'contoso.onmicrosoft.com',
+      environment: 'O365USGovGCCHigh',
+      compliance: true,
+      resources,
+    })
+      .split('\n')
+      .filter((line) => /^\s*Connect-/.test(line));
+
+  it('connects to a host no cloud knows (a private cloud, the emulator) at its /powershell-liveid/ endpoint', () => {
+    const [exo, ipps] = connectLines({
+      exchange: 'https://exo.example.test:8443/',
+      compliance: 'https://scc.example.test:8443',
+    });
+    expect(exo).toContain("-ConnectionUri 'https://exo.example.test:8443/powershell-liveid/'");
+    expect(exo).toContain("-ExchangeEnvironmentName 'O365USGovGCCHigh'");
+    expect(ipps).toContain("-ConnectionUri 'https://scc.example.test:8443/powershell-liveid/'");
+    expect(ipps).toContain("-AzureADAuthorizationEndpointUri 'https://login.microsoftonline.us/common'");
+  });
+
+  it("leaves a cloud's own resource to -ExchangeEnvironmentName and the compliance table", () => {
+    // The DoD workaround (resources: exchange=https://outlook.office365.us) is a token audience, not a host change.
+    const [exo, ipps] = connectLines({
+      exchange: 'https://outlook.office365.us',
+      compliance: 'https://ps.compliance.protection.office365.us',
+    });
+    expect(exo).not.toContain('-ConnectionUri');
+    expect(ipps).toContain(
+      "-ConnectionUri 'https://ps.compliance.protection.office365.us/powershell-liveid/'",
+    );
+  });
+});

@@ -176,7 +176,7 @@ describe('PowerShell wrapper', () => {
     expect(text).toContain("Import-Module ExchangeOnlineManagement -RequiredVersion '3.7.2'");
     expect(text).toContain('Install-Module ExchangeOnlineManagement -RequiredVersion 3.7.2');
     expect(text).toMatch(/finally \{\n.*Disconnect-ExchangeOnline -Confirm:\$false/);
-    expect(text).toContain("& '/w/it''s here/check.ps1'");
+    expect(text).toContain("& ([scriptblock]::Create('& $args[0]')) '/w/it''s here/check.ps1'");
     expect(text).toMatch(/exit \$exoExit\n$/);
   });
   it('leaves Security & Compliance out unless asked', () => {

@@ -97,7 +97,7 @@ function edit(text: string, line: RegExp, change: (line: string) => string): str
 
 const CONNECT = /^\s*Connect-ExchangeOnline /;
 const IPPS = /^\s*Connect-IPPSSession /;
-const SCRIPT = /^\s*& '/;
+const SCRIPT = /^\s*& (?:\(\[scriptblock\]::Create\('& \$args\[0\]'\)\) )?'/;
 const EAP = /^\$global:ErrorActionPreference/;
 const future = (): Date => new Date(Date.now() + HOUR);
 
