@@ -20,7 +20,7 @@ tarball=$(cd "$work/checkout" && npm pack --silent --ignore-scripts --pack-desti
 # What a consumer gets: the action, the CLI, the library with its types, and the documents; no sources or tests.
 listing=$(tar -tzf "$work/$tarball" | sed 's|^package/||' | sort)
 for file in package.json LICENSE README.md TROUBLESHOOTING.md CHANGELOG.md action.yml bin/exo-login.js \
-  dist/index.js dist/cli/index.js lib/index.js lib/index.d.ts; do
+  dist/index.js dist/cli/index.js lib/index.js lib/index.d.ts lib/pulumi/index.js lib/pulumi/index.d.ts; do
   if ! grep -qx "$file" <<<"$listing"; then
     echo "the package lacks $file" >&2
     exit 1

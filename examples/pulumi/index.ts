@@ -1,113 +1,64 @@
 /**
- * Pulumi program: a PowerShell drift check against Exchange Online on every `pulumi up`, with an Exchange Online
- * token from a federated token and no stored secret. Works wherever the CI system presents one: GitHub Actions
- * (id-token: write), Kubernetes workload identity or another CI's token file (AZURE_FEDERATED_TOKEN_FILE), or
- * EXO_FEDERATED_TOKEN (GitLab `id_tokens`).
+ * A Pulumi program that manages Exchange Online configuration with exo-login's dynamic resources: a mail flow
+ * rule, a remote domain, organisation settings and one TransportConfig setting. No secret is stored anywhere: each
+ * provider operation mints app-only Exchange tokens from the federated token of the environment `pulumi up` runs in
+ * — GitHub Actions OIDC (id-token: write), a workload-identity token file (AZURE_FEDERATED_TOKEN_FILE),
+ * EXO_FEDERATED_TOKEN (GitLab id_tokens), or Pulumi ESC's azure-login (ARM_OIDC_TOKEN).
  *
- *   pulumi config set exo:tenantId contoso.onmicrosoft.com
- *   pulumi config set exo:clientId 5f0d7c9a-…
+ *   pulumi config set exo:tenantId contoso.onmicrosoft.com   # or AZURE_TENANT_ID / ARM_TENANT_ID
+ *   pulumi config set exo:clientId 5f0d7c9a-…                # or AZURE_CLIENT_ID / ARM_CLIENT_ID
  *   pulumi up
  */
 import * as pulumi from '@pulumi/pulumi';
+import {
+  ExchangeSettings,
+  OrganizationConfig,
+  RemoteDomain,
+  TransportRule,
+  type ExchangeConnection,
+} from 'exo-login/pulumi';
 
 const config = new pulumi.Config('exo');
-
-interface DriftCheckInputs {
-  tenantId: string;
-  clientId: string;
-  script: string;
-}
-
-interface DriftCheckOutputs extends DriftCheckInputs {
-  result: string;
-  checkedAt: string;
-  /** Non-secret claims of the token the check ran with. */
-  roles: string[];
-  appId: string;
-}
-
-/**
- * Mints the token at deployment time, inside the provider, and hands it to pwsh through the environment
- * (exo-login's wrapper). Pulumi serializes the provider's code into the state and awaits any promise it
- * captures, so the token must not be minted at module level: the provider captures nothing but code, and
- * only the result and non-secret claims are kept. Nothing is minted during `pulumi preview`.
- */
-async function runDriftCheck(inputs: DriftCheckInputs): Promise<DriftCheckOutputs> {
-  const { detectSource, getExchangeOnlineTokens, runWorkers } = await import('exo-login');
-  const minted = await getExchangeOnlineTokens({
-    tenantId: inputs.tenantId,
-    clientId: inputs.clientId,
-    resources: ['exchange'],
-    assertion: detectSource(),
-  });
-  const run = await runWorkers({
-    workers: [{ name: 'drift-check', script: inputs.script }],
-    maxParallel: 1,
-    timeoutMs: 10 * 60_000,
-    failFast: true,
-    cwd: process.cwd(),
-    env: process.env,
-    tempDir: process.env['RUNNER_TEMP'] ?? process.env['TMPDIR'] ?? '/tmp',
-    getTokens: () => Promise.resolve(minted),
-    logger: {
-      info: (m) => pulumi.log.info(m),
-      warning: (m) => pulumi.log.warn(m),
-      error: (m) => pulumi.log.error(m),
-      group: (title, lines) => pulumi.log.info(`${title}\n${lines.join('\n')}`),
-    },
-  });
-  const row = run.rows[0];
-  if (!run.ok)
-    throw new Error(`drift check ${row?.result ?? 'failed'}: ${row?.error ?? `exit ${row?.exitCode}`}`);
-  const claims = minted.tokens.exchange?.claims;
-  return {
-    ...inputs,
-    result: row?.result ?? 'unknown',
-    checkedAt: new Date().toISOString(),
-    roles: claims?.roles ?? [],
-    appId: claims?.appId ?? '',
-  };
-}
-
-const driftCheckProvider: pulumi.dynamic.ResourceProvider<DriftCheckInputs, DriftCheckOutputs> = {
-  async create(inputs) {
-    return { id: `drift-${inputs.tenantId}`, outs: await runDriftCheck(inputs) };
-  },
-  // A check, not a thing that exists: run it again on every update.
-  async diff() {
-    return { changes: true };
-  },
-  async update(_id, _olds, news) {
-    return { outs: await runDriftCheck(news) };
-  },
+// Unset fields fall back to the environment at deployment time (AZURE_TENANT_ID, ARM_TENANT_ID, …).
+const connection: ExchangeConnection = {
+  ...(config.get('tenantId') !== undefined && { tenantId: config.require('tenantId') }),
+  ...(config.get('clientId') !== undefined && { clientId: config.require('clientId') }),
 };
+const partnerDomain = config.get('partnerDomain') ?? 'fabrikam.com';
 
-class ExchangeDriftCheck extends pulumi.dynamic.Resource {
-  declare readonly result: pulumi.Output<string>;
-  declare readonly checkedAt: pulumi.Output<string>;
-  declare readonly roles: pulumi.Output<string[]>;
-  declare readonly appId: pulumi.Output<string>;
-  constructor(
-    name: string,
-    args: { [K in keyof DriftCheckInputs]: pulumi.Input<string> },
-    opts?: pulumi.CustomResourceOptions,
-  ) {
-    super(
-      driftCheckProvider,
-      name,
-      { ...args, result: undefined, checkedAt: undefined, roles: undefined, appId: undefined },
-      opts,
-    );
-  }
-}
-
-const check = new ExchangeDriftCheck('organization-config', {
-  tenantId: config.require('tenantId'),
-  clientId: config.require('clientId'),
-  script: 'checks/organization-config.ps1',
+const tagExternal = new TransportRule('tag-external-mail', {
+  connection,
+  Name: 'Tag external mail',
+  FromScope: 'NotInOrganization',
+  SentToScope: 'InOrganization',
+  PrependSubject: '[External] ',
+  Priority: 0,
+  Comments: 'Managed by Pulumi (exo-login)',
 });
 
-export const driftCheck = check.result;
-export const checkedAt = check.checkedAt;
-export const roles = check.roles;
-export const appId = check.appId;
+const partner = new RemoteDomain('partner', {
+  connection,
+  Name: 'Partner',
+  DomainName: partnerDomain,
+  AutoForwardEnabled: false,
+  AutoReplyEnabled: true,
+  AllowedOOFType: 'External',
+});
+
+new OrganizationConfig('organization', {
+  connection,
+  AuditDisabled: false,
+  MailTipsAllTipsEnabled: true,
+  MailTipsExternalRecipientsTipsEnabled: true,
+});
+
+// Any Get-/Set-<Noun> singleton, untyped: turn off SMTP AUTH client submission tenant-wide.
+new ExchangeSettings('smtp-client-auth', {
+  connection,
+  noun: 'TransportConfig',
+  properties: { SmtpClientAuthenticationDisabled: true },
+});
+
+export const transportRule = tagExternal.identity;
+export const transportRuleProperties = tagExternal.properties;
+export const remoteDomain = partner.properties.apply((p) => p.DomainName);

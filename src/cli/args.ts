@@ -212,8 +212,9 @@ and disconnects afterwards. .sh, .js, .mjs and .py run with their interpreter an
 API the ExchangeOnlineManagement module uses: no PowerShell, no module.
 
   -Name value      a parameter as in PowerShell: -Identity user@contoso.com, -ResultSize Unlimited,
-                   -AuditEnabled $true, -ForwardingSmtpAddress $null, -Confirm:$false; a bare -Switch is true.
-                   Values are strings (Exchange converts them) except $true, $false and $null.
+                   -AuditEnabled '$false', -ForwardingSmtpAddress '$null', '-Confirm:$false'; a bare -Switch
+                   is true. Values are strings (Exchange converts them) except '$true', '$false' and '$null',
+                   which need single quotes in bash or zsh (unquoted, the shell turns them into nothing).
   --format json    one JSON array (the default when stdout is not a terminal)
   --format ndjson  one row per line, as pages arrive
   --format table   columns for reading (the default on a terminal)

@@ -49,7 +49,10 @@ export function splitInvokeArgv(argv: readonly string[]): { argv: string[]; powe
       if (!arg.includes('=') && optionTakesValue(name) && i + 1 < argv.length) cli.push(argv[++i] ?? '');
       continue;
     }
-    if (cmdlet !== undefined && /^-[A-Za-z]/.test(arg)) {
+    // A PowerShell parameter before the cmdlet name is kept too, so the error can say the cmdlet is missing
+    // (not "unknown option '-I'"); single letters stay options (-h).
+    const early = command === 'invoke' && cmdlet === undefined && /^-[A-Za-z][A-Za-z0-9]/.test(arg);
+    if ((cmdlet !== undefined || early) && /^-[A-Za-z]/.test(arg)) {
       powershell.push(arg);
       const next = argv[i + 1];
       if (!arg.includes(':') && next !== undefined && !/^-[A-Za-z]|^--/.test(next))
@@ -80,6 +83,13 @@ export function parsePowerShellParameters(tokens: readonly string[]): Record<str
         `parameters are written -Name value or -Switch; ${quoted(token)} is neither.`,
       );
     }
+    if (colon !== -1 && raw === '') {
+      // What a POSIX shell leaves of an unquoted -Confirm:$false; an empty string is written -Name ''.
+      throw new InputError(
+        argument('CMDLET'),
+        `parameter ${quoted(token)} has no value; in bash or zsh put $ values in single quotes: '-${name}:$false'.`,
+      );
+    }
     if (Object.keys(out).some((k) => k.toLowerCase() === name.toLowerCase())) {
       throw new InputError(argument('CMDLET'), `parameter -${name} is given twice.`);
     }
@@ -105,8 +115,10 @@ export function invokeSettings(
 ): InvokeSettings {
   const { cmdlet, extra } = args.invoke;
   if (cmdlet === '') {
+    const where =
+      powershell.length > 0 ? ` before its parameters (got ${quoted(powershell[0] ?? '')} first)` : '';
     throw new ExoLoginError(
-      'exo-login invoke needs a cmdlet: exo-login invoke Get-Mailbox [-Name value]... [--parameters JSON]',
+      `'invoke' needs a cmdlet${where}: exo-login invoke Get-Mailbox [-Name value]... [--parameters JSON]. See exo-login help invoke.`,
       'input',
     );
   }
@@ -165,6 +177,16 @@ function parseParametersJson(text: string): Record<string, unknown> {
       'must be a JSON object of parameter names to values, e.g. {"Identity":"x"}.',
     );
   }
+  // Parameter names are case-insensitive, as in PowerShell: two spellings would reach the cmdlet as one.
+  const names = Object.keys(parsed);
+  const twice = names.find((n, i) => names.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i);
+  if (twice !== undefined) {
+    const first = names.find((m) => m.toLowerCase() === twice.toLowerCase()) ?? twice;
+    throw new InputError(
+      option('parameters'),
+      `sets ${first} twice (${quoted(first)} and ${quoted(twice)}): keep one.`,
+    );
+  }
   return parsed as Record<string, unknown>;
 }
 
@@ -192,18 +214,26 @@ export async function runInvoke(
     settings.select.length > 0 ? { select: settings.select } : {},
   );
   if (settings.format === 'ndjson') {
-    for await (const row of call) io.stdout.write(`${JSON.stringify(row)}\n`);
+    for await (const row of call) io.stdout.write(`${jsonText(row)}\n`);
     return EXIT.ok;
   }
   if (settings.format === 'json') {
     // Rows kept as JSON text, not objects, until the array is complete: a failed call prints nothing on stdout.
     const texts: string[] = [];
-    for await (const row of call) texts.push(JSON.stringify(row));
+    for await (const row of call) texts.push(jsonText(row));
     io.stdout.write(`[${texts.join(',')}]\n`);
     return EXIT.ok;
   }
   io.stdout.write(formatTable(await call.all(), settings.select));
   return EXIT.ok;
+}
+
+/**
+ * A row as JSON the runner cannot take for a command: its legacy `##[command]` form is found anywhere in a line
+ * (GitHub Actions reads stdout), so `[` after `##` is written `\u005b`, which parses back to the same data.
+ */
+export function jsonText(row: CmdletRow): string {
+  return JSON.stringify(row).replaceAll('##[', '##\\u005b');
 }
 
 const MAX_COLUMNS = 6;
@@ -214,19 +244,22 @@ export function formatTable(rows: readonly CmdletRow[], select: readonly string[
   if (rows.length === 0) return '';
   const columns = select.length > 0 ? [...select] : Object.keys(rows[0] ?? {}).slice(0, MAX_COLUMNS);
   const cells = rows.map((row) => columns.map((c) => cell(row[c])));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
+  // Column names are the service's keys: printed like its values.
+  const headers = columns.map((c) => cell(c));
+  const widths = headers.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
   const line = (values: readonly string[]): string =>
     values
       .map((v, i) => v.padEnd(widths[i] ?? 0))
       .join(' ')
       .trimEnd();
-  return `${[line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`;
+  return `${[line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`;
 }
 
 function cell(value: unknown): string {
   const text = Array.isArray(value) ? value.map(scalar).join(', ') : scalar(value);
-  // A line starting with :: on stdout is a workflow command in GitHub Actions: server data must not be one.
-  return cleanText(text, MAX_WIDTH).replace(/^::/, ' ::');
+  // A line whose first non-blank text is :: is a workflow command in GitHub Actions (the runner trims the start,
+  // so a leading space does not help); any cell may come first once the cells before it are empty.
+  return cleanText(text, MAX_WIDTH).replace(/^::/, ': :');
 }
 
 function scalar(value: unknown): string {

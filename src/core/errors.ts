@@ -40,7 +40,9 @@ export type ErrorCode =
   | 'exchange-server'
   | 'exchange-network'
   | 'exchange-malformed'
-  | 'exchange-usage';
+  | 'exchange-usage'
+  /** A Pulumi provider operation (src/pulumi) failed for a reason no code above names. */
+  | 'pulumi';
 
 /**
  * Errors a user can act on. `message` is one paragraph that names what to change; front ends print it

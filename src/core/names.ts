@@ -60,13 +60,18 @@ export const ECHO_LIMIT = 80;
 export function quoted(value: string, limit = ECHO_LIMIT): string {
   const chars = Array.from(value);
   const cut = chars.length > limit;
-  const shown = (cut ? chars.slice(0, limit - 20) : chars).map(escapeControl).join('');
+  const shown = noLegacyCommand((cut ? chars.slice(0, limit - 20) : chars).map(escapeControl).join(''));
   return cut ? `'${shown}…' (${chars.length} characters)` : `'${shown}'`;
 }
 
 /** Outside text (a server's message) fit for one log line: control characters and line separators escaped. */
 export function oneLine(text: string): string {
-  return Array.from(text).map(escapeControl).join('');
+  return noLegacyCommand(Array.from(text).map(escapeControl).join(''));
+}
+
+/** The runner reads its legacy `##[command]` form anywhere in a line (not only at its start, as `::`). */
+function noLegacyCommand(text: string): string {
+  return text.replaceAll('##[', '##\\u005b');
 }
 
 const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };

@@ -265,8 +265,8 @@ class AdminApiClient implements ExchangeOnlineClient {
     return `${this.origin}/adminapi/beta/${encodeURIComponent(tokens.tenantId)}/InvokeCommand${select}`;
   }
 
-  /** A nextLink, if the token may be sent there. */
-  nextUrl(link: string, current: string, request: CallRequest): string {
+  /** A nextLink, if the token may be sent there and it is not one this query already followed. */
+  nextUrl(link: string, current: string, request: CallRequest, followed: Set<string>): string {
     const verdict = judgeLocation(link, current, this.domain);
     if (!verdict.follow) {
       throw this.failure(
@@ -276,6 +276,16 @@ class AdminApiClient implements ExchangeOnlineClient {
         `the service's nextLink points elsewhere (${verdict.why}); the token was not sent there.`,
       );
     }
+    // Each page's link carries its own cursor: a repeat would page (and, for -ResultSize Unlimited, grow) forever.
+    if (followed.has(verdict.url.href)) {
+      throw this.failure(
+        request,
+        undefined,
+        'malformed',
+        `the service's nextLink repeats one already followed in this query; stopped rather than page forever.`,
+      );
+    }
+    followed.add(verdict.url.href);
     return verdict.url.href;
   }
 
@@ -458,7 +468,9 @@ class AdminApiClient implements ExchangeOnlineClient {
       /reason="([^"]*)"/.exec(response.headers['x-ms-diagnostics'] ?? '')?.[1];
     const claims = claimsOf(token);
     const resource = this.session.settings.resources.find((r) => r.kind === this.endpoint)?.resource;
-    return `${said ? `The service says: ${cleanText(said, 300)} ` : ''}The token (refreshed once) has audience ${claims.audience ?? '?'} and tenant ${claims.tenantId ?? '?'}; this API at ${this.origin} takes tokens for ${resource ?? '?'} of that tenant, with the Exchange.ManageAsApp role. ${fixFor('exchangeUnauthorized')}`;
+    // Claims and the resource (a worker's is its token's audience) are outside text: one line each.
+    const show = (text: string | undefined): string => cleanText(text ?? '?', 200);
+    return `${said ? `The service says: ${cleanText(said, 300)} ` : ''}The token (refreshed once) has audience ${show(claims.audience)} and tenant ${show(claims.tenantId)}; this API at ${this.origin} takes tokens for ${show(resource)} of that tenant, with the Exchange.ManageAsApp role. ${fixFor('exchangeUnauthorized')}`;
   }
 
   failure(
@@ -586,6 +598,7 @@ class Call implements CmdletCall {
   private async *query(skip: number, progress: { pages: number }): AsyncGenerator<CmdletRow> {
     const { request } = this;
     let next: Promise<Page> | undefined = this.client.fetchPage(await this.client.firstUrl(request), request);
+    const followed = new Set<string>();
     let seen = 0;
     let delivered = skip;
     let more = false;
@@ -599,7 +612,10 @@ class Call implements CmdletCall {
       const wanted = request.limit - delivered;
       if (fresh.length > wanted || (page.nextLink !== undefined && fresh.length >= wanted)) more = true;
       else if (page.nextLink !== undefined) {
-        next = this.client.fetchPage(this.client.nextUrl(page.nextLink, page.url, request), request);
+        next = this.client.fetchPage(
+          this.client.nextUrl(page.nextLink, page.url, request, followed),
+          request,
+        );
         // Awaited on the next turn; until then a failure must not count as unhandled.
         next.catch(() => undefined);
       }

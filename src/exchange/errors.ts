@@ -45,15 +45,27 @@ export interface ServerError {
 export const CONCURRENCY_MESSAGE = 'maximum number of concurrent requests per tenant';
 export const PAGINATION_MESSAGE = 'Expired or Invalid pagination request';
 
-/** One line of at most `max` characters: control characters (newlines, ESC, NUL) become spaces. */
+/**
+ * One line of at most `max` characters: control characters (newlines, ESC, NUL) become spaces, and `##[` (the
+ * runner's legacy command form, found anywhere in a line) becomes `## [`.
+ */
 export function cleanText(text: string, max = 2000): string {
-  // eslint-disable-next-line no-control-regex -- removing them is the point
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+  const flat = text
+    // eslint-disable-next-line no-control-regex -- removing them is the point
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replaceAll('##[', '## [')
+    .trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
 /** The server's message and exception type by the documented precedence. */
 export function parseServerError(body: string): ServerError {
+  const { message, exceptionType } = readServerError(body);
+  // The type is server text too, printed in every message: one line like the message.
+  return { message, exceptionType: exceptionType === undefined ? undefined : cleanText(exceptionType, 200) };
+}
+
+function readServerError(body: string): ServerError {
   const error = parseErrorObject(body);
   if (!error) return { message: describeRawBody(body), exceptionType: undefined };
   const inner = record(error['innererror']);

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.ts';
 import { useEmulator } from '../integration/emulator-fixture.ts';
 import { ROOT } from '../integration/runner.ts';
-import { federatedTokenFile } from '../support/exchange.ts';
+import { cliEnvironment } from '../support/exchange.ts';
 
 const current = useEmulator();
 let emulator: Emulator;
@@ -22,15 +22,7 @@ interface Run {
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/exo-login.js'), ...args], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      NODE_EXTRA_CA_CERTS: emulator.caFile,
-      AZURE_TENANT_ID: emulator.tenantId,
-      AZURE_CLIENT_ID: emulator.clientId,
-      AZURE_AUTHORITY_HOST: emulator.authorityHost,
-      AZURE_FEDERATED_TOKEN_FILE: federatedTokenFile(emulator),
-      ...env,
-    },
+    env: cliEnvironment(emulator, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -133,6 +125,30 @@ describe('exo-login invoke', () => {
     expect(run.stdout).toBe('Name      DomainName\n--------- ----------\nevil [31m x.com\n');
   });
 
+  it('prints server data that the runner cannot read as a workflow command, in every format', async () => {
+    // The runner trims a line's start before looking for ::, and finds the legacy ##[command] anywhere in a line.
+    const commands = (text: string): string[] =>
+      text.split('\n').filter((line) => line.trimStart().startsWith('::') || line.includes('##['));
+    const evil = { Name: '::error::forged', DomainName: '##[stop-commands]x', '::warning::key': 'v' };
+    emulator.exchange.organization().nouns('RemoteDomain').set('evil', evil);
+    for (const format of ['json', 'ndjson', 'table']) {
+      const run = await cli(['invoke', 'Get-RemoteDomain', '--format', format, ...exchange()]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(commands(run.stdout), format).toEqual([]);
+      if (format === 'table') continue;
+      const lines = run.stdout.trim().split('\n');
+      const rows = (
+        format === 'json' ? JSON.parse(run.stdout) : lines.map((l) => JSON.parse(l) as unknown)
+      ) as unknown[];
+      // The data itself is unchanged: only its JSON spelling avoids the pattern.
+      expect(rows).toContainEqual(expect.objectContaining(evil));
+    }
+    const failed = await cli(['invoke', 'Get-Mailbox', '-Identity', '##[error]forged', ...exchange()]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('forged');
+    expect(commands(failed.stderr)).toEqual([]);
+  });
+
   it('exits 1 with the service message on a cmdlet error', async () => {
     const run = await cli(['invoke', 'Get-Mailbox', '-Identity', 'nobody', ...exchange()]);
     expect(run.code).toBe(1);
@@ -144,7 +160,8 @@ describe('exo-login invoke', () => {
   });
 
   it.each([
-    [['invoke'], /needs a cmdlet/],
+    [['invoke'], /^exo-login: 'invoke' needs a cmdlet: exo-login invoke Get-Mailbox/],
+    [['invoke', '-Identity', 'x'], /^exo-login: 'invoke' needs a cmdlet before its parameters/],
     [['invoke', 'Get Mailbox'], /argument CMDLET must be a cmdlet name/],
     [['invoke', 'Get-Mailbox', '--parameters', '{bad'], /option --parameters must be a JSON object/],
     [
@@ -156,6 +173,12 @@ describe('exo-login invoke', () => {
       /and -Identity both set identity/,
     ],
     [['invoke', 'Get-Mailbox', '-Identity', 'a', '-identity', 'b'], /-identity is given twice/],
+    [
+      ['invoke', 'Get-Mailbox', '--parameters', '{"ResultSize":5,"resultsize":"Unlimited"}'],
+      /option --parameters sets ResultSize twice \('ResultSize' and 'resultsize'\)/,
+    ],
+    // What bash leaves of an unquoted -Confirm:$false: refused, not sent as an empty string.
+    [['invoke', 'Set-Mailbox', '-Confirm:'], /'-Confirm:' has no value.*single quotes: '-Confirm:\$false'/],
     [['invoke', 'Get-Mailbox', '--format', 'csv'], /option --format must be one of json, ndjson, table/],
     [['invoke', 'Get-Mailbox', '--endpoint', 'graph'], /option --endpoint must be exchange or compliance/],
     [['invoke', 'Get-Mailbox', '--select', 'a;b'], /option --select takes property names/],
@@ -190,14 +213,7 @@ describe('exo-login invoke', () => {
     emulator.exchange.mailboxes = 2500;
     const command = `"${process.execPath}" "${join(ROOT, 'bin/exo-login.js')}" invoke Get-Mailbox -ResultSize Unlimited --format ndjson --resource exchange=${emulator.exchange.url} | head -c 19; echo; echo "exit \${PIPESTATUS[0]}"`;
     const child = spawn('bash', ['-c', command], {
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        NODE_EXTRA_CA_CERTS: emulator.caFile,
-        AZURE_TENANT_ID: emulator.tenantId,
-        AZURE_CLIENT_ID: emulator.clientId,
-        AZURE_AUTHORITY_HOST: emulator.authorityHost,
-        AZURE_FEDERATED_TOKEN_FILE: federatedTokenFile(emulator),
-      },
+      env: cliEnvironment(emulator),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -212,5 +228,8 @@ describe('exo-login invoke', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: exo-login invoke \[settings\] CMDLET \[-Name value\]/);
     expect(run.stdout).toContain('--parameters JSON');
+    // Unquoted, a POSIX shell expands $false to nothing and -AuditEnabled becomes a bare switch: true.
+    expect(run.stdout).toContain("-AuditEnabled '$false'");
+    expect(run.stdout).not.toMatch(/(?<!')\$(true|false|null)\b(?!')/);
   });
 });

@@ -4,11 +4,14 @@ import {
   ExchangeApiError,
   exchangeOnline,
   RESULT_SIZE_WARNING,
+  tokensFromEnvironment,
   type ExchangeClientOptions,
+  type ExchangeTokenSource,
 } from '../../src/index.ts';
 import type { Emulator } from '../emulator/index.ts';
 import { useEmulator } from '../integration/emulator-fixture.ts';
 import { exchangeSession, instantClock } from '../support/exchange.ts';
+import { unsignedJwt } from '../support/jwt.ts';
 
 const current = useEmulator();
 let emulator: Emulator;
@@ -20,7 +23,10 @@ beforeEach(() => {
   warnings = [];
 });
 
-function client(options: ExchangeClientOptions = {}, session = exchangeSession(emulator)) {
+function client(
+  options: ExchangeClientOptions = {},
+  session: ExchangeTokenSource = exchangeSession(emulator),
+) {
   return exchangeOnline(session, {
     clock: instantClock(),
     onRetry: (m) => retries.push(m),
@@ -377,6 +383,52 @@ describe('redirects and bodies', () => {
     expect(emulator.exchange.invocations()).toHaveLength(1);
     emulator.exchange.injectFaults([{ kind: 'oversized', bytes: 3_000_000 }]);
     expect(await client().invoke('Get-Mailbox').all()).toHaveLength(1);
+  });
+
+  it('keeps token claims quoted in a 401 explanation on one line', async () => {
+    const token = unsignedJwt({ aud: 'https://localhost:1/\n::error::aud', tid: 't\n::warning::tid' });
+    const source = tokensFromEnvironment({
+      EXO_ACCESS_TOKEN: token,
+      EXO_TENANT_ID: 'contoso.onmicrosoft.com',
+    });
+    const send: ExchangeClientOptions['send'] = () => Promise.resolve({ status: 401, headers: {}, body: '' });
+    const error = await failure(client({ send }, source).invoke('Get-Mailbox').all());
+    expect(error.reason).toBe('unauthorized');
+    expect(error.message).toContain('::error::aud');
+    expect(error.message).not.toMatch(/[\n\r]/);
+  });
+
+  it('stops a redirect loop after five hops, sending nothing to another domain', async () => {
+    const urls: string[] = [];
+    const send: ExchangeClientOptions['send'] = (request) => {
+      urls.push(request.url);
+      const here = new URL(request.url);
+      return Promise.resolve({
+        status: 307,
+        headers: { location: `${here.origin}/loop/${urls.length}` },
+        body: '',
+      });
+    };
+    const error = await failure(client({ send }).invoke('Get-Mailbox').all());
+    expect(error.reason).toBe('malformed');
+    expect(error.message).toMatch(/more than 5 redirects/);
+    expect(urls).toHaveLength(6);
+    expect(new Set(urls.map((u) => new URL(u).host)).size).toBe(1);
+  });
+
+  it('stops a nextLink that leads back to a page already read, instead of paging forever', async () => {
+    // A misbehaving service (or proxy) that hands out the same nextLink page after page.
+    let calls = 0;
+    const send: ExchangeClientOptions['send'] = (request) => {
+      calls++;
+      const link = `${new URL(request.url).origin}/adminapi/beta/t/InvokeCommand?$skiptoken=same`;
+      const body = { value: [{ Name: `row${calls}` }], ...(calls < 50 && { '@odata.nextLink': link }) };
+      return Promise.resolve({ status: 200, headers: {}, body: JSON.stringify(body) });
+    };
+    const error = await failure(client({ send }).invoke('Get-Mailbox', { ResultSize: 'Unlimited' }).all());
+    expect(error.reason).toBe('malformed');
+    expect(error.message).toMatch(/nextLink repeats one already followed/);
+    expect(calls).toBe(2);
   });
 
   it('keeps server text from breaking lines: warnings and messages are one line', async () => {

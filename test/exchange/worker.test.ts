@@ -10,7 +10,7 @@ import { exchangeOnline, tokensFromEnvironment, tokenVariables } from '../../src
 import type { Emulator } from '../emulator/index.ts';
 import { useEmulator } from '../integration/emulator-fixture.ts';
 import { ROOT } from '../integration/runner.ts';
-import { exchangeSession, federatedTokenFile } from '../support/exchange.ts';
+import { cliEnvironment, exchangeSession } from '../support/exchange.ts';
 
 const current = useEmulator();
 let emulator: Emulator;
@@ -68,14 +68,7 @@ describe.runIf(existsSync(lib))('a .mjs worker under exo-login run', () => {
         `exchange=${emulator.exchange.url}`,
       ],
       {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          NODE_EXTRA_CA_CERTS: emulator.caFile,
-          AZURE_TENANT_ID: emulator.tenantId,
-          AZURE_CLIENT_ID: emulator.clientId,
-          AZURE_AUTHORITY_HOST: emulator.authorityHost,
-          AZURE_FEDERATED_TOKEN_FILE: federatedTokenFile(emulator),
-        },
+        env: cliEnvironment(emulator),
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

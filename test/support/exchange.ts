@@ -24,6 +24,19 @@ export function federatedTokenFile(emulator: Emulator): string {
   return file;
 }
 
+/** The environment a CLI process on the emulator gets: only PATH, the test CA, the settings and a token file. */
+export function cliEnvironment(emulator: Emulator, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '',
+    NODE_EXTRA_CA_CERTS: emulator.caFile,
+    AZURE_TENANT_ID: emulator.tenantId,
+    AZURE_CLIENT_ID: emulator.clientId,
+    AZURE_AUTHORITY_HOST: emulator.authorityHost,
+    AZURE_FEDERATED_TOKEN_FILE: federatedTokenFile(emulator),
+    ...env,
+  };
+}
+
 /** Sleeps are recorded and skipped, so retry tests take no time and can assert the waits. */
 export function instantClock(): RetryClock & { sleeps: number[] } {
   const sleeps: number[] = [];

@@ -103,6 +103,16 @@ describe('parseServerError', () => {
     expect(of(400)).toBe('bad-request');
   });
 
+  it('keeps the exception type on one line too, whichever field it comes from', () => {
+    const evil = 'X.Y\n::error title=forged::pwned\u001b[2J';
+    const types = [
+      parseServerError(body({ innererror: { internalexception: { message: 'm', type: evil } } })),
+      parseServerError(body({ details: [{ message: JSON.stringify({ Message: 'm', TypeName: evil }) }] })),
+      parseServerError(body({ message: 'm', innererror: { type: evil } })),
+    ].map((e) => e.exceptionType);
+    for (const type of types) expect(type).toBe('X.Y ::error title=forged::pwned [2J');
+  });
+
   it('keeps server text on one line', () => {
     expect(cleanText('a\r\n::error::b\u001b[0m\u2028c')).toBe('a ::error::b [0m c');
     expect(cleanText('x'.repeat(10), 4)).toBe('xxxx…');
@@ -205,6 +215,6 @@ describe('exo-login invoke arguments', () => {
       'A B    C\n- ---- -------\nx 1, 2 {"d":1}\n',
     );
     expect(formatTable([], ['A'])).toBe('');
-    expect(formatTable([{ A: '::error::owned' }], ['A'])).toBe('A\n---------------\n ::error::owned\n');
+    expect(formatTable([{ A: '::error::owned' }], ['A'])).toBe('A\n---------------\n: :error::owned\n');
   });
 });

@@ -31,6 +31,9 @@ describe('echoed values (issue 9.7)', () => {
   it('quotes short values whole and escapes control characters', () => {
     expect(quoted('abc')).toBe("'abc'");
     expect(quoted('a\nb\u0007')).toBe("'a\\nb\\u0007'");
+    // The runner reads its legacy ##[command] form anywhere in a line: an echoed value must not hold one.
+    expect(quoted('##[stop-commands]x')).toBe("'##\\u005bstop-commands]x'");
+    expect(oneLine('a ##[error]b')).toBe('a ##\\u005berror]b');
   });
   it('cuts long values and says how long they were', () => {
     const shown = quoted('y'.repeat(100_000));
