@@ -1,0 +1,1 @@
+export const id=696;export const ids=[696];export const modules={696:(e,o,t)=>{t.d(o,{A:()=>n});const n={sign(){throw new Error("jsonwebtoken is not bundled in exo-login: certificate credentials are not supported (see src/bundle/jsonwebtoken-stub.ts)")}}}};
