@@ -212,7 +212,7 @@ class WorkerProcess {
  * spawned as it is, so it fails as it would have (ENOENT) rather than as the shell's exit code 127.
  */
 function startCommand(command: string, args: readonly string[], options: ProcessOptions): [string, string[]] {
-  const found = options.cgroup === undefined ? undefined : onPath(command, options.env);
-  if (options.cgroup === undefined || found === undefined) return [command, [...args]];
-  return inCgroup(options.cgroup, found, args);
+  if (options.cgroup === undefined || onPath(command, options.env) === undefined) return [command, [...args]];
+  // The shell finds it on the same PATH, and the process keeps the argv[0] it would have had (`pwsh`, not a path).
+  return inCgroup(options.cgroup, command, args);
 }
