@@ -5,6 +5,7 @@
  */
 import { ExoLoginError, InputError } from '../core/errors.js';
 import { argument, option, quoted } from '../core/names.js';
+import { inertJson } from '../core/workflow-commands.js';
 import type { SettingsInput } from '../core/settings.js';
 import type { ExoLoginSession } from '../core/token.js';
 import { exchangeOnline, type CmdletRow } from '../exchange/client.js';
@@ -214,26 +215,18 @@ export async function runInvoke(
     settings.select.length > 0 ? { select: settings.select } : {},
   );
   if (settings.format === 'ndjson') {
-    for await (const row of call) io.stdout.write(`${jsonText(row)}\n`);
+    for await (const row of call) io.stdout.write(`${inertJson(row)}\n`);
     return EXIT.ok;
   }
   if (settings.format === 'json') {
     // Rows kept as JSON text, not objects, until the array is complete: a failed call prints nothing on stdout.
     const texts: string[] = [];
-    for await (const row of call) texts.push(jsonText(row));
+    for await (const row of call) texts.push(inertJson(row));
     io.stdout.write(`[${texts.join(',')}]\n`);
     return EXIT.ok;
   }
   io.stdout.write(formatTable(await call.all(), settings.select));
   return EXIT.ok;
-}
-
-/**
- * A row as JSON the runner cannot take for a command: its legacy `##[command]` form is found anywhere in a line
- * (GitHub Actions reads stdout), so `[` after `##` is written `\u005b`, which parses back to the same data.
- */
-export function jsonText(row: CmdletRow): string {
-  return JSON.stringify(row).replaceAll('##[', '##\\u005b');
 }
 
 const MAX_COLUMNS = 6;

@@ -2,6 +2,7 @@
  * How a message names a setting, and how it echoes a user's value. Every input error is formatted here, so a
  * 100 KB value or a list of 3 000 files cannot turn into a 100 KB annotation.
  */
+import { escapeLegacyCommand } from './workflow-commands.js';
 
 /** Where a setting is written: an action input, a CLI option or argument, or a library option field. */
 export type SettingKind = 'input' | 'option' | 'argument' | 'field';
@@ -60,18 +61,13 @@ export const ECHO_LIMIT = 80;
 export function quoted(value: string, limit = ECHO_LIMIT): string {
   const chars = Array.from(value);
   const cut = chars.length > limit;
-  const shown = noLegacyCommand((cut ? chars.slice(0, limit - 20) : chars).map(escapeControl).join(''));
+  const shown = escapeLegacyCommand((cut ? chars.slice(0, limit - 20) : chars).map(escapeControl).join(''));
   return cut ? `'${shown}…' (${chars.length} characters)` : `'${shown}'`;
 }
 
 /** Outside text (a server's message) fit for one log line: control characters and line separators escaped. */
 export function oneLine(text: string): string {
-  return noLegacyCommand(Array.from(text).map(escapeControl).join(''));
-}
-
-/** The runner reads its legacy `##[command]` form anywhere in a line (not only at its start, as `::`). */
-function noLegacyCommand(text: string): string {
-  return text.replaceAll('##[', '##\\u005b');
+  return escapeLegacyCommand(Array.from(text).map(escapeControl).join(''));
 }
 
 const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };

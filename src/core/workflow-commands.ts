@@ -133,7 +133,7 @@ const ZWSP = '\u200b';
  */
 export function logText(text: string): string {
   const shown = text.replace(CONTROL, (c) => CONTROL_NAMES[c] ?? unicodeEscape(c));
-  const inert = shown.replace(/##\[/g, `##${ZWSP}[`);
+  const inert = shown.replace(LEGACY_COMMAND, `##${ZWSP}[`);
   return /^\s*::/.test(inert) ? `${ZWSP}${inert}` : inert;
 }
 
@@ -165,7 +165,18 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML[c] ?? c);
 }
 
+/** The runner's legacy command form, which it finds anywhere in a line. */
+const LEGACY_COMMAND = /##\[/g;
+
+/**
+ * Every `##[` written `##\u005b`: for text that already shows escapes (an echoed value, a server's message) and
+ * for JSON, where it parses back to the same `[`. `logText` breaks it invisibly instead.
+ */
+export function escapeLegacyCommand(text: string): string {
+  return text.replace(LEGACY_COMMAND, '##\\u005b');
+}
+
 /** JSON for a stream the runner reads: `##[` inside strings written `##\u005b`, which parses to the same value. */
 export function inertJson(value: unknown): string {
-  return JSON.stringify(value).replace(/##\[/g, '##\\u005b');
+  return escapeLegacyCommand(JSON.stringify(value));
 }

@@ -4,6 +4,7 @@
  * the raw body), cleaned so that no server text can break a log line or pose as a workflow command.
  */
 import { ExoLoginError } from '../core/errors.js';
+import { escapeLegacyCommand } from '../core/workflow-commands.js';
 
 export type ExchangeErrorReason =
   | 'not-found'
@@ -47,14 +48,13 @@ export const PAGINATION_MESSAGE = 'Expired or Invalid pagination request';
 
 /**
  * One line of at most `max` characters: control characters (newlines, ESC, NUL) become spaces, and `##[` (the
- * runner's legacy command form, found anywhere in a line) becomes `## [`.
+ * runner's legacy command form, found anywhere in a line) is escaped by core/workflow-commands.
  */
 export function cleanText(text: string, max = 2000): string {
-  const flat = text
+  const flat = escapeLegacyCommand(
     // eslint-disable-next-line no-control-regex -- removing them is the point
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
-    .replaceAll('##[', '## [')
-    .trim();
+    text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' '),
+  ).trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 

@@ -116,6 +116,7 @@ describe('parseServerError', () => {
   it('keeps server text on one line', () => {
     expect(cleanText('a\r\n::error::b\u001b[0m\u2028c')).toBe('a ::error::b [0m c');
     expect(cleanText('x'.repeat(10), 4)).toBe('xxxx…');
+    expect(cleanText('see\n##[error]forged')).toBe('see ##\\u005berror]forged');
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   escapeHtml,
+  escapeLegacyCommand,
   formatCommand,
   inertJson,
   logText,
@@ -55,6 +56,12 @@ describe('outside text in a log line', () => {
     const json = inertJson(value);
     expect(JSON.parse(json)).toEqual(value);
     expect(replayRunner(`${json}\n`).annotations).toEqual([]);
+  });
+
+  it('escapes every legacy command form, wherever it is in the line', () => {
+    const text = 'a ##[error]b ##[WARNING x=y]c';
+    expect(escapeLegacyCommand(text)).toBe('a ##\\u005berror]b ##\\u005bWARNING x=y]c');
+    expect(replayRunner(`${escapeLegacyCommand(text)}\n`).annotations).toEqual([]);
   });
 
   it('HTML for the summary', () => {
