@@ -79,11 +79,14 @@ export function sessionsOf(rows: readonly WorkerRow[]): SessionSummary[] {
   return [...byNumber.values()].sort((a, b) => a.session - b.session);
 }
 
-/** Job summary rows of the sessions table (header first); empty when no script ran in a session. */
+/**
+ * Job summary rows of the sessions table (header first); empty when no script ran in a session. Numbers only, made
+ * HTML all the same, as every summary table is.
+ */
 export function sessionSummaryRows(rows: readonly WorkerRow[]): string[][] {
   const sessions = sessionsOf(rows);
   if (sessions.length === 0) return [];
-  return [
+  return html([
     ['Session', 'Scripts', 'Connects', 'Connect time'],
     ...sessions.map((s) => [
       String(s.session),
@@ -91,7 +94,7 @@ export function sessionSummaryRows(rows: readonly WorkerRow[]): string[][] {
       String(s.connects),
       `${(s.connectMs / 1000).toFixed(1)} s`,
     ]),
-  ];
+  ]);
 }
 
 function html(rows: string[][]): string[][] {

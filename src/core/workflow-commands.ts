@@ -158,11 +158,16 @@ const HTML: Readonly<Record<string, string>> = {
   '>': '&gt;',
   '"': '&quot;',
   "'": '&#39;',
+  '\n': '&#10;',
+  '\r': '&#13;',
 };
 
-/** Text for the job summary, which GitHub renders as HTML and Markdown. */
+/**
+ * Text for the job summary, which GitHub renders as HTML and Markdown. Line breaks too: a blank line would end the
+ * summary's one-line `<table>` block, and the text after it would render as Markdown.
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML[c] ?? c);
+  return text.replace(/[&<>"'\r\n]/g, (c) => HTML[c] ?? c);
 }
 
 /** The runner's legacy command form, which it finds anywhere in a line. */

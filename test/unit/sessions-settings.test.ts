@@ -116,4 +116,24 @@ describe('session reporting', () => {
     expect(workerSummaryRows([row('e.sh')])[0]).toHaveLength(5);
     expect(sessionSummaryRows([row('e.sh')])).toEqual([]);
   });
+
+  it('keeps every summary cell inert HTML, a line break included', () => {
+    // A blank line ends the summary's one-line <table> HTML block, and what follows renders as Markdown.
+    const name = '<img src=x>\n\n![p](https://evil.test/p.png)\r\n# forged';
+    const row: WorkerRow = {
+      name,
+      script: name,
+      result: 'success',
+      exitCode: 0,
+      durationMs: 100,
+      attempts: 1,
+      session: 1,
+      connectMs: 900,
+    };
+    const cells = [...workerSummaryRows([row]), ...sessionSummaryRows([row])].flat();
+    for (const cell of cells) expect(cell).not.toMatch(/[<>\r\n]/);
+    expect(workerSummaryRows([row])[1]?.[0]).toBe(
+      '&lt;img src=x&gt;&#10;&#10;![p](https://evil.test/p.png)&#13;&#10;# forged',
+    );
+  });
 });
