@@ -194,17 +194,11 @@ function droppedKeys(olds: Properties, news: Properties): string[] {
 
 /** What `pulumi up` must do for an Exchange object: nothing, Set-<Noun>, or a replacement. */
 export function diffObject(olds: ObjectOutputs, news: ObjectInputs): Diff {
-  const replaces: string[] = [];
-  if (!sameTenant(olds.connection, news.connection)) replaces.push('connection');
-  if (olds.noun.toLowerCase() !== news.noun.toLowerCase()) replaces.push('noun');
+  const { replaces, changed, stateOnly } = diffCommon(olds, news);
   const renamed = !sameValue(news.name, olds.name);
   if (renamed) replaces.push('name');
-  const changed = changedKeys(news.properties, olds.properties);
   const createOnly = new Set(news.createOnly.map((k) => k.toLowerCase()));
   for (const key of changed) if (createOnly.has(key.toLowerCase())) replaces.push(`properties.${key}`);
-  const stateOnly =
-    droppedKeys(olds.properties, news.properties).length > 0 ||
-    JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
   return {
     changes: replaces.length > 0 || changed.length > 0 || stateOnly,
     replaces,
@@ -216,20 +210,38 @@ export function diffObject(olds: ObjectOutputs, news: ObjectInputs): Diff {
 
 /** What `pulumi up` must do for a settings singleton: nothing or Set-<Noun>; a new tenant or noun is a new one. */
 export function diffSettings(olds: SettingsOutputs, news: SettingsInputs): Diff {
-  const replaces: string[] = [];
-  if (!sameTenant(olds.connection, news.connection)) replaces.push('connection');
-  if (olds.noun.toLowerCase() !== news.noun.toLowerCase()) replaces.push('noun');
+  const { replaces, changed, stateOnly } = diffCommon(olds, news);
   if (!sameValue(news.identity ?? '', olds.identity ?? '')) replaces.push('identity');
-  const changed = changedKeys(news.properties, olds.properties);
-  const stateOnly =
-    droppedKeys(olds.properties, news.properties).length > 0 ||
-    JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
   return {
     changes: replaces.length > 0 || changed.length > 0 || stateOnly,
     replaces,
     changed,
     deleteBeforeReplace: false,
   };
+}
+
+interface Managed {
+  connection: ExchangeConnection;
+  noun: string;
+  properties: Properties;
+}
+
+/**
+ * What both resource kinds compare alike: another tenant or noun is another resource; changed properties are set;
+ * a dropped property or a reworded connection changes only the state.
+ */
+function diffCommon(
+  olds: Managed,
+  news: Managed,
+): { replaces: string[]; changed: string[]; stateOnly: boolean } {
+  const replaces: string[] = [];
+  if (!sameTenant(olds.connection, news.connection)) replaces.push('connection');
+  if (olds.noun.toLowerCase() !== news.noun.toLowerCase()) replaces.push('noun');
+  const changed = changedKeys(news.properties, olds.properties);
+  const stateOnly =
+    droppedKeys(olds.properties, news.properties).length > 0 ||
+    JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
+  return { replaces, changed, stateOnly };
 }
 
 /** The -Identity for later calls, from the row New-/Get-<Noun> returned. */

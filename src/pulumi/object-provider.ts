@@ -5,7 +5,6 @@
 import { explainOperation, isReason } from './errors.js';
 import {
   checkNameList,
-  checkNounAndProperties,
   checkState,
   diffObject,
   identityOf,
@@ -19,6 +18,8 @@ import {
 } from './model.js';
 import {
   checkConnection,
+  checkManaged,
+  diffKnown,
   listOf,
   passThrough,
   propertiesOf,
@@ -27,6 +28,7 @@ import {
   type CheckResult,
   type ProviderContext,
   type Raw,
+  unknowns,
 } from './provider.js';
 
 const describe = (noun: string, name: string): string => `${noun} '${name}'`;
@@ -76,14 +78,11 @@ export class ObjectProvider {
   }
 
   async check(_olds: Raw, news: Raw): Promise<CheckResult<ObjectInputs & Raw>> {
-    const connection = checkConnection(news['connection'], this.context.env);
-    const properties = isUnknown(news['properties']) ? undefined : news['properties'];
-    const failures = [
-      ...connection.failures,
-      ...checkNounAndProperties(news['noun'], properties),
+    const { connection, failures } = checkManaged(news, this.context.env);
+    failures.push(
       ...checkNameList(isUnknown(news['createOnly']) ? undefined : news['createOnly'], 'createOnly'),
       ...checkNameList(isUnknown(news['setOnly']) ? undefined : news['setOnly'], 'setOnly'),
-    ];
+    );
     const name = news['name'];
     if (!isUnknown(name) && (typeof name !== 'string' || name.trim() === '' || name.length > 64))
       failures.push({ property: 'name', reason: 'must be a non-empty name of at most 64 characters' });
@@ -91,15 +90,13 @@ export class ObjectProvider {
     const enableCmdlets = news['enableCmdlets'];
     if (enableCmdlets !== undefined && typeof enableCmdlets !== 'boolean' && !isUnknown(enableCmdlets))
       failures.push({ property: 'enableCmdlets', reason: 'must be true or false' });
-    const inputs = { ...inputsFrom(news, connection.inputs), ...unknowns(news) };
+    const inputs = { ...inputsFrom(news, connection), ...unknowns(news) };
     failures.push(...(isUnknown(inputs.properties) ? [] : checkState(inputs)));
     return { inputs: { ...passThrough(news), ...inputs }, failures };
   }
 
   async diff(_id: string, olds: ObjectOutputs, news: ObjectInputs): Promise<Diff> {
-    if (Object.values(news).some(isUnknown))
-      return { changes: true, replaces: [], changed: [], deleteBeforeReplace: false };
-    return diffObject(olds, news);
+    return diffKnown(olds, news, diffObject);
   }
 
   async create(inputs: ObjectInputs & Raw): Promise<{ id: string; outs: ObjectOutputs & Raw }> {
@@ -190,9 +187,4 @@ export class ObjectProvider {
       throw explainOperation(error, { what, phase: 'delete' });
     }
   }
-}
-
-/** Top-level inputs Pulumi does not know yet: kept as its placeholder so diff reports a change. */
-export function unknowns(raw: Raw): Raw {
-  return Object.fromEntries(Object.entries(raw).filter(([, v]) => isUnknown(v)));
 }

@@ -13,7 +13,15 @@ import {
   sessionFor,
   type ExchangeConnection,
 } from './connection.js';
-import { isUnknown, pick, plainLine, type Failure, type Properties } from './model.js';
+import {
+  checkNounAndProperties,
+  isUnknown,
+  pick,
+  plainLine,
+  type Diff,
+  type Failure,
+  type Properties,
+} from './model.js';
 
 /** What the provider needs from the world: a client per connection, and somewhere to say things. */
 export interface ProviderContext {
@@ -63,6 +71,31 @@ export type Raw = Record<string, unknown>;
 /** Keys Pulumi's host adds (the serialized provider): carried through untouched. */
 export function passThrough(raw: Raw): Raw {
   return Object.fromEntries(Object.entries(raw).filter(([k]) => k.startsWith('__')));
+}
+
+/** Top-level inputs Pulumi does not know yet: kept as its placeholder so diff reports a change. */
+export function unknowns(raw: Raw): Raw {
+  return Object.fromEntries(Object.entries(raw).filter(([, v]) => isUnknown(v)));
+}
+
+/** What every resource checks first: its connection, its noun and its declared properties. */
+export function checkManaged(
+  news: Raw,
+  env: NodeJS.ProcessEnv,
+): { connection: ExchangeConnection; failures: Failure[] } {
+  const connection = checkConnection(news['connection'], env);
+  const properties = isUnknown(news['properties']) ? undefined : news['properties'];
+  return {
+    connection: connection.inputs,
+    failures: [...connection.failures, ...checkNounAndProperties(news['noun'], properties)],
+  };
+}
+
+/** `diff` once every input is known; during a preview an unknown input may change anything. */
+export function diffKnown<O, I extends object>(olds: O, news: I, diff: (olds: O, news: I) => Diff): Diff {
+  if (Object.values(news).some(isUnknown))
+    return { changes: true, replaces: [], changed: [], deleteBeforeReplace: false };
+  return diff(olds, news);
 }
 
 /** The connection with the environment's defaults, checked as the library checks settings. */

@@ -5,7 +5,6 @@
 import { explainOperation, isReason, type OperationContext } from './errors.js';
 import {
   changedKeys,
-  checkNounAndProperties,
   diffSettings,
   isUnknown,
   pick,
@@ -16,9 +15,10 @@ import {
   type SettingsInputs,
   type SettingsOutputs,
 } from './model.js';
-import { unknowns } from './object-provider.js';
 import {
   checkConnection,
+  checkManaged,
+  diffKnown,
   passThrough,
   propertiesOf,
   readBack,
@@ -26,6 +26,7 @@ import {
   type CheckResult,
   type ProviderContext,
   type Raw,
+  unknowns,
 } from './provider.js';
 
 const describe = (noun: string, identity: string | undefined): string =>
@@ -79,20 +80,16 @@ export class SettingsProvider {
   }
 
   async check(_olds: Raw, news: Raw): Promise<CheckResult<SettingsInputs & Raw>> {
-    const connection = checkConnection(news['connection'], this.context.env);
-    const properties = isUnknown(news['properties']) ? undefined : news['properties'];
-    const failures = [...connection.failures, ...checkNounAndProperties(news['noun'], properties)];
+    const { connection, failures } = checkManaged(news, this.context.env);
     const identity = news['identity'];
     if (identity !== undefined && !isUnknown(identity) && typeof identity !== 'string')
       failures.push({ property: 'identity', reason: 'must be a string' });
-    const inputs = { ...inputsFrom(news, connection.inputs), ...unknowns(news) };
+    const inputs = { ...inputsFrom(news, connection), ...unknowns(news) };
     return { inputs: { ...passThrough(news), ...inputs }, failures };
   }
 
   async diff(_id: string, olds: SettingsOutputs, news: SettingsInputs): Promise<Diff> {
-    if (Object.values(news).some(isUnknown))
-      return { changes: true, replaces: [], changed: [], deleteBeforeReplace: false };
-    return diffSettings(olds, news);
+    return diffKnown(olds, news, diffSettings);
   }
 
   async create(inputs: SettingsInputs & Raw): Promise<{ id: string; outs: SettingsOutputs & Raw }> {
