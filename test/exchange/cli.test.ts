@@ -6,6 +6,7 @@ import type { Emulator } from '../emulator/index.ts';
 import { useEmulator } from '../integration/emulator-fixture.ts';
 import { ROOT } from '../integration/runner.ts';
 import { cliEnvironment } from '../support/exchange.ts';
+import { NO_CLI_TIMEOUT, spawnCli } from '../support/front-ends.ts';
 
 const current = useEmulator();
 let emulator: Emulator;
@@ -20,22 +21,11 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/exo-login.js'), ...args], {
-    env: cliEnvironment(emulator, env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      // Every token the emulator ever issued, checked against every output at the end of each test.
-      outputs.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+async function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const { code, stdout, stderr } = await spawnCli(args, cliEnvironment(emulator, env), NO_CLI_TIMEOUT).ended;
+  // Every token the emulator ever issued, checked against every output at the end of each test.
+  outputs.push(stdout, stderr);
+  return { code, stdout, stderr };
 }
 
 const exchange = (): string[] => ['--resource', `exchange=${emulator.exchange.url}`];

@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import type { Emulator } from '../emulator/index.ts';
 import { startProxy } from '../emulator/proxy.ts';
+import { NO_CLI_TIMEOUT, spawnCli } from '../support/front-ends.ts';
 import { useEmulator } from './emulator-fixture.ts';
 import { ROOT } from './runner.ts';
 
@@ -34,16 +35,10 @@ function cliEnvironment(path: string, env: Record<string, string>): Record<strin
 }
 
 /** The CLI as a real process, with a clean environment: workload-identity variables only where given. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/exo-login.js'), ...args], {
-    env: cliEnvironment(`${join(ROOT, 'test/bin')}:${process.env['PATH'] ?? ''}`, env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+async function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const path = `${join(ROOT, 'test/bin')}:${process.env['PATH'] ?? ''}`;
+  const { code, stdout, stderr } = await spawnCli(args, cliEnvironment(path, env), NO_CLI_TIMEOUT).ended;
+  return { code, stdout, stderr };
 }
 
 const github = (): Record<string, string> => ({

@@ -1,9 +1,7 @@
 /** What the real-pwsh suites share: the emulator's admin API URLs, /proc inspection, the CLI as a process. */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Emulator } from '../emulator/index.ts';
-import { ROOT } from '../integration/runner.ts';
+import { NO_CLI_TIMEOUT, spawnCli as startCli } from '../support/front-ends.ts';
 
 /** The emulator's Exchange and Security & Compliance admin API hosts (also their resource URLs). */
 export function adminApi(emulator: Emulator): { exchange: string; compliance: string } {
@@ -54,19 +52,12 @@ export function markedProcesses(marker: string): { pids: number[]; argv: string[
   return found;
 }
 
-export function spawnCli(
+export async function spawnCli(
   args: string[],
   options: { cwd: string; env: Record<string, string> },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/exo-login.js'), ...args], {
-    cwd: options.cwd,
-    // A clean environment, as cli.test.ts uses, plus HOME (pwsh keeps its caches there).
-    env: { HOME: process.env['HOME'] ?? '/tmp', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  // A clean environment, as cli.test.ts uses, plus HOME (pwsh keeps its caches there).
+  const env = { HOME: process.env['HOME'] ?? '/tmp', ...options.env };
+  const { code, stdout, stderr } = await startCli(args, env, NO_CLI_TIMEOUT, options.cwd).ended;
+  return { code, stdout, stderr };
 }

@@ -37,13 +37,18 @@ export interface CliEnd {
   stderr: string;
 }
 
+/** Longer than any test's timeout: a hung CLI is reported by vitest first. */
+export const NO_CLI_TIMEOUT = 10 * 60_000;
+
 /** bin/exo-login.js as a real process; `ended` resolves when it closed (SIGKILLed after `timeoutMs`). */
 export function spawnCli(
   args: readonly string[],
   env: Record<string, string>,
   timeoutMs = 30_000,
+  cwd?: string,
 ): { child: CliProcess; ended: Promise<CliEnd> } {
   const child = spawn(process.execPath, [join(ROOT, 'bin/exo-login.js'), ...args], {
+    ...(cwd !== undefined && { cwd }),
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -82,16 +82,17 @@ describe('session reporting', () => {
     expect(row).toMatchObject({ result: 'failure', exitCode: 0, error: 'the PowerShell session ended' });
   });
 
+  const row = (name: string, session?: number, connectMs?: number): WorkerRow => ({
+    name,
+    script: name,
+    result: 'success',
+    exitCode: 0,
+    durationMs: 100,
+    attempts: 1,
+    ...(session !== undefined && { session, connectMs: connectMs ?? 0 }),
+  });
+
   it('adds a session column and a sessions table only when sessions ran scripts', () => {
-    const row = (name: string, session?: number, connectMs?: number): WorkerRow => ({
-      name,
-      script: name,
-      result: 'success',
-      exitCode: 0,
-      durationMs: 100,
-      attempts: 1,
-      ...(session !== undefined && { session, connectMs: connectMs ?? 0 }),
-    });
     const rows = [
       row('a.ps1', 1, 2500),
       row('b.ps1', 2, 2600),
@@ -120,19 +121,10 @@ describe('session reporting', () => {
   it('keeps every summary cell inert HTML, a line break included', () => {
     // A blank line ends the summary's one-line <table> HTML block, and what follows renders as Markdown.
     const name = '<img src=x>\n\n![p](https://evil.test/p.png)\r\n# forged';
-    const row: WorkerRow = {
-      name,
-      script: name,
-      result: 'success',
-      exitCode: 0,
-      durationMs: 100,
-      attempts: 1,
-      session: 1,
-      connectMs: 900,
-    };
-    const cells = [...workerSummaryRows([row]), ...sessionSummaryRows([row])].flat();
+    const rows = [row(name, 1, 900)];
+    const cells = [...workerSummaryRows(rows), ...sessionSummaryRows(rows)].flat();
     for (const cell of cells) expect(cell).not.toMatch(/[<>\r\n]/);
-    expect(workerSummaryRows([row])[1]?.[0]).toBe(
+    expect(workerSummaryRows(rows)[1]?.[0]).toBe(
       '&lt;img src=x&gt;&#10;&#10;![p](https://evil.test/p.png)&#13;&#10;# forged',
     );
   });
