@@ -5,7 +5,7 @@
  */
 import { ExoLoginError, InputError } from '../core/errors.js';
 import { argument, option, quoted } from '../core/names.js';
-import { inertJson } from '../core/workflow-commands.js';
+import { breakLeadingCommand, inertJson } from '../core/workflow-commands.js';
 import type { SettingsInput } from '../core/settings.js';
 import type { ExoLoginSession } from '../core/token.js';
 import { exchangeOnline, type CmdletRow } from '../exchange/client.js';
@@ -252,7 +252,7 @@ function cell(value: unknown): string {
   const text = Array.isArray(value) ? value.map(scalar).join(', ') : scalar(value);
   // A line whose first non-blank text is :: is a workflow command in GitHub Actions (the runner trims the start,
   // so a leading space does not help); any cell may come first once the cells before it are empty.
-  return cleanText(text, MAX_WIDTH).replace(/^::/, ': :');
+  return breakLeadingCommand(cleanText(text, MAX_WIDTH));
 }
 
 function scalar(value: unknown): string {

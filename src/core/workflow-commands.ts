@@ -181,6 +181,14 @@ export function escapeLegacyCommand(text: string): string {
   return text.replace(LEGACY_COMMAND, '##\\u005b');
 }
 
+/**
+ * A leading `::` written `: :`, for trimmed text measured by its length (a table cell), where logText's invisible
+ * character would shift the columns.
+ */
+export function breakLeadingCommand(text: string): string {
+  return text.replace(/^::/, ': :');
+}
+
 /** JSON for a stream the runner reads: `##[` inside strings written `##\u005b`, which parses to the same value. */
 export function inertJson(value: unknown): string {
   return escapeLegacyCommand(JSON.stringify(value));

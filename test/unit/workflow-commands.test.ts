@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  breakLeadingCommand,
   escapeHtml,
   escapeLegacyCommand,
   formatCommand,
@@ -62,6 +63,12 @@ describe('outside text in a log line', () => {
     const text = 'a ##[error]b ##[WARNING x=y]c';
     expect(escapeLegacyCommand(text)).toBe('a ##\\u005berror]b ##\\u005bWARNING x=y]c');
     expect(replayRunner(`${escapeLegacyCommand(text)}\n`).annotations).toEqual([]);
+  });
+
+  it('breaks a leading :: with a visible space, for table cells', () => {
+    expect(breakLeadingCommand('::error::x')).toBe(': :error::x');
+    expect(breakLeadingCommand('a ::error::x')).toBe('a ::error::x');
+    expect(replayRunner(`${breakLeadingCommand('::error::x')}\n`).annotations).toEqual([]);
   });
 
   it('HTML for the summary', () => {
