@@ -2,6 +2,7 @@
  * Pure logic of the dynamic resources: input checks, diffs and the comparison of declared values with what
  * Exchange returns. No I/O: the provider (provider.ts) runs cmdlets and hands their rows here.
  */
+import { logText } from '../core/workflow-commands.js';
 import type { ExchangeConnection } from './connection.js';
 
 /** Pulumi's placeholder for a value not known during preview (an unresolved Output). */
@@ -56,14 +57,17 @@ const NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 /** Parameters the provider itself passes; declaring them would fight it. */
 const RESERVED = new Set(['identity', 'name', 'confirm', 'whatif', 'resultsize', 'erroraction']);
 
-/** Server text reaches the log as one plain line: no control characters or escape sequences to steer a terminal. */
+/**
+ * Server text reaches the log as one plain line: no control characters or escape sequences to steer a terminal,
+ * and, since `pulumi up` in GitHub Actions prints it to the runner's stdout, no `::cmd::` or `##[cmd]` either.
+ */
 export function plainLine(text: string): string {
-  return (
+  return logText(
     text
       // eslint-disable-next-line no-control-regex -- that is what it removes
       .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
       .replace(/\s+/g, ' ')
-      .trim()
+      .trim(),
   );
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { replayRunner } from '../support/runner-view.js';
 import { detectPulumiSource, resolveConnection } from '../../src/pulumi/connection.js';
 import {
   UNKNOWN_VALUE,
@@ -65,6 +66,18 @@ describe('comparing declared values with what Exchange returns', () => {
 
   it('turns server text into one plain line for the log: no control characters or escape sequences', () => {
     expect(plainLine('a\n\u001b[31mb\u0000\r\n  c\u009b')).toBe('a [31mb c');
+  });
+
+  it('keeps server text inert for the GitHub runner that reads pulumi up output', () => {
+    const view = replayRunner(
+      [
+        plainLine('::add-mask::x\n::error::forged'),
+        plainLine('Rule ##[stop-commands]T is ##[error]bad'),
+      ].join('\n'),
+    );
+    expect(view.annotations).toEqual([]);
+    expect(view.masks).toEqual([]);
+    expect(view.stoppedAtEnd).toBe(false);
   });
 
   it('uses the Guid as identity when Exchange returns one', () => {
