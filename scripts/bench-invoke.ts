@@ -4,16 +4,13 @@
  * medians compared. Peak RSS from GNU time. Every invoke run must make exactly 1 OIDC request, 1 token request
  * and 3 InvokeCommand requests (pages of 1000). Targets below; a miss prints MISSED.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../test/emulator/index.ts';
+import { median, timedNode } from './bench/measure.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 15);
-const TIME = '/usr/bin/time';
-const haveTime = existsSync(TIME);
 const MAILBOXES = 2500;
 /**
  * exo-login's own cost of the cmdlet over 2 500 mailboxes, above minting the token alone: the whole process's
@@ -62,27 +59,10 @@ const subjects: Subject[] = [
 ];
 
 async function once(subject: Subject): Promise<{ ms: number; rssKb: number | undefined }> {
-  const command = haveTime ? TIME : process.execPath;
-  const args = haveTime ? ['-f', 'RSS_KB=%M', process.execPath, ...subject.args] : subject.args;
-  const started = performance.now();
-  const child = spawn(command, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const ms = performance.now() - started;
-  if (code !== 0) throw new Error(`${subject.name} exited ${code}: ${stderr}`);
-  subject.check(stdout);
-  const rss = /RSS_KB=(\d+)/.exec(stderr)?.[1];
-  return { ms, rssKb: rss === undefined ? undefined : Number(rss) };
+  const run = await timedNode(subject.name, subject.args, { env, cwd: ROOT });
+  subject.check(run.stdout);
+  return { ms: run.ms, rssKb: run.rssKb };
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-};
 
 for (const subject of subjects) await once(subject); // warm the file cache and the emulator's TLS
 const times = new Map<string, number[]>(subjects.map((s) => [s.name, []]));

@@ -24,6 +24,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExoTokens } from '../src/core/token.ts';
+import { median } from './bench/measure.ts';
 
 const { runWorkers, powershellWrapper, psQuote } = await import('../src/workers/index.ts');
 const { tokenVariables } = await import('../src/core/variables.ts');
@@ -224,11 +225,6 @@ const subjects: Subject[] = [
   { label: '(c) reuse-sessions: true', run: () => viaRunner(true) },
   { label: '(c) direct: 3 pwsh loops, one connect each', run: directLoops },
 ].map((s) => ({ ...s, times: [], connects: [] }));
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)] ?? 0;
-};
 
 // BENCH_SESSION_ONLY=c: only the subjects whose label starts with (c), for looking at one pair.
 const only = process.env['BENCH_SESSION_ONLY'];

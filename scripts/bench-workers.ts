@@ -15,38 +15,17 @@
  * directly, with no wrapper. `pwsh` is a no-op stand-in (`#!/bin/sh` `exit 0`) made in the bench's temp dir, put
  * first on PATH for both, so the row measures the runner and not PowerShell's start-up.
  *
- * It measures the current src/, not a possibly stale lib/: src uses `.js` specifiers and a few non-erasable
- * constructs (enums), so it re-runs itself with --experimental-transform-types and maps `./x.js` to `./x.ts`.
+ * It measures the current src/, not a possibly stale lib/ (through ./bench/transform-types.ts).
  * Run: npm exec -- node scripts/bench-workers.ts (BENCH_WORKERS, BENCH_WORKER_ROUNDS override the defaults).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import './bench/transform-types.ts';
+import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { registerHooks } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { ExoTokens } from '../src/core/token.ts';
+import { median } from './bench/measure.ts';
 
-const FLAG = '--experimental-transform-types';
-if (!process.execArgv.includes(FLAG)) {
-  const again = spawnSync(
-    process.execPath,
-    [FLAG, '--no-warnings', import.meta.filename, ...process.argv.slice(2)],
-    {
-      stdio: 'inherit',
-    },
-  );
-  process.exit(again.status ?? 1);
-}
-registerHooks({
-  resolve(specifier, context, next) {
-    try {
-      return next(specifier, context);
-    } catch (error) {
-      if (/^\.\.?\/.*\.js$/.test(specifier)) return next(`${specifier.slice(0, -3)}.ts`, context);
-      throw error;
-    }
-  },
-});
 const { runWorkers } = await import('../src/workers/index.ts');
 const { tokenVariables } = await import('../src/core/variables.ts');
 
@@ -159,11 +138,6 @@ async function direct(
   await Promise.all(Array.from({ length: PARALLEL }, lane));
   return performance.now() - started;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-};
 
 interface Row {
   label: string;

@@ -7,8 +7,8 @@
  */
 // First: the emulator uses TypeScript that type stripping alone cannot run (parameter properties).
 import './bench/transform-types.ts';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { median, timedNode } from './bench/measure.ts';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +16,6 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 15);
-const TIME = '/usr/bin/time';
-const haveTime = existsSync(TIME);
 
 const { startEmulator } = await import('../test/emulator/index.ts');
 const emulator = await startEmulator();
@@ -56,31 +54,14 @@ const subjects: Subject[] = [
 
 async function once(subject: Subject): Promise<{ ms: number; rssKb: number | undefined }> {
   await writeFile(output, '');
-  const command = haveTime ? TIME : process.execPath;
-  const args = haveTime ? ['-f', 'RSS_KB=%M', process.execPath, ...subject.args] : subject.args;
-  const started = performance.now();
-  const child = spawn(command, args, { env: baseEnv, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const ms = performance.now() - started;
-  if (code !== 0) throw new Error(`${subject.name} exited ${code}: ${stdout}${stderr}`);
+  const run = await timedNode(subject.name, subject.args, { env: baseEnv, cwd: ROOT });
   if (subject.checkOutput) {
     const { readFile } = await import('node:fs/promises');
     if (!(await readFile(output, 'utf8')).includes('access-token<<'))
       throw new Error(`${subject.name} set no access-token`);
   }
-  const rss = /RSS_KB=(\d+)/.exec(stderr)?.[1];
-  return { ms, rssKb: rss === undefined ? undefined : Number(rss) };
+  return { ms: run.ms, rssKb: run.rssKb };
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-};
 
 /**
  * Interleaved rounds over the subjects. With latencyMs, the emulator holds every OIDC and Entra answer that long,
