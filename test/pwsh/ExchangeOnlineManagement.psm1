@@ -71,7 +71,20 @@ function Write-StandinLog([hashtable] $Entry) {
     $Entry.pid = $PID
     $Entry.version = $ExecutionContext.SessionState.Module.Version.ToString()
     $Entry.time = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
-    [System.IO.File]::AppendAllText($file, (ConvertTo-Json $Entry -Compress -Depth 5) + "`n")
+    $bytes = [System.Text.Encoding]::UTF8.GetBytes((ConvertTo-Json $Entry -Compress -Depth 5) + "`n")
+    # Sessions connect at the same moment, and .NET's FileMode.Append on Linux seeks to the end rather than opening
+    # with O_APPEND, so two plain appends can land on one offset and a line is lost. FileShare.None takes an
+    # exclusive flock for the write; a writer that finds it held tries again.
+    for ($try = 0; ; $try++) {
+        try {
+            $stream = [System.IO.FileStream]::new($file, [System.IO.FileMode]::Append, [System.IO.FileAccess]::Write, [System.IO.FileShare]::None)
+            try { $stream.Write($bytes, 0, $bytes.Length) } finally { $stream.Dispose() }
+            return
+        } catch [System.IO.IOException] {
+            if ($try -ge 500) { throw }
+            Start-Sleep -Milliseconds 2
+        }
+    }
 }
 
 function ConvertFrom-StandinJwt([string] $Token) {
